@@ -1,0 +1,234 @@
+/**
+ * The download half of the data plane: for each segment, any k pieces (each checked against its
+ * shard's Merkle root before use) -> Reed-Solomon -> STREAM decryption -> plaintext, streamed out
+ * in order. Every failure is specific: NotEnoughPiecesError, IntegrityError, WrongKeyError,
+ * TruncatedError; wrong bytes are never produced.
+ */
+import { SegmentCipher } from './crypto/index.ts';
+import { ReedSolomon, type ErasureKernel } from './erasure/index.ts';
+import { IntegrityError, NotEnoughPiecesError, TruncatedError } from './errors.ts';
+import { layoutOf, pieceLength, segmentPlainLength, type Layout } from './layout.ts';
+import { openManifest, type Manifest } from './manifest/index.ts';
+import { subtreeRoot, verifyProof } from './merkle/index.ts';
+import { iterateBytes, type ByteSource } from './segmenter.ts';
+
+export function layoutOfManifest(manifest: Manifest): Layout {
+  return layoutOf({
+    paddedSize: manifest.paddedSize,
+    k: manifest.k,
+    m: manifest.m,
+    pieceSize: manifest.pieceSize,
+    leafSize: manifest.merkle.leafSize,
+  });
+}
+
+export interface PieceResponse {
+  piece: Uint8Array;
+  /** Sibling hashes from the piece's subtree up to the shard root (see merkle/README.md). */
+  proof: readonly Uint8Array[];
+}
+
+export interface PieceRequest {
+  segment: number;
+  shard: number;
+  signal: AbortSignal;
+}
+
+/** Fetches one piece with its proof; resolves null (or rejects) when it cannot. */
+export type PieceFetcher = (request: PieceRequest) => Promise<PieceResponse | null>;
+
+export interface DecodeOptions {
+  signal?: AbortSignal;
+  /**
+   * Extra requests started beyond the k needed per segment, to cut the long tail of slow hosts.
+   * @default 0
+   */
+  hedge?: number;
+  kernel?: ErasureKernel | 'auto';
+}
+
+export class FileDecoder {
+  readonly manifest: Manifest;
+  readonly layout: Layout;
+  readonly #cipher: SegmentCipher;
+  readonly #rs: ReedSolomon;
+
+  private constructor(manifest: Manifest, cipher: SegmentCipher, rs: ReedSolomon) {
+    this.manifest = manifest;
+    this.layout = layoutOfManifest(manifest);
+    this.#cipher = cipher;
+    this.#rs = rs;
+  }
+
+  static async create(
+    manifest: Manifest,
+    fileKey: Uint8Array,
+    options: { kernel?: ErasureKernel | 'auto' } = {},
+  ): Promise<FileDecoder> {
+    const cipher = await SegmentCipher.create(fileKey, manifest.fileId);
+    const rs = new ReedSolomon(manifest.k, manifest.m, { kernel: options.kernel ?? 'auto' });
+    return new FileDecoder(manifest, cipher, rs);
+  }
+
+  /** Opens a sealed manifest (WrongKeyError for a wrong key) and prepares to decode. */
+  static async open(sealedManifest: Uint8Array, fileKey: Uint8Array): Promise<FileDecoder> {
+    return FileDecoder.create(await openManifest(sealedManifest, fileKey), fileKey);
+  }
+
+  /** True when `piece` is exactly segment `segment`'s piece of shard `shard`. */
+  verifyPiece(shard: number, segment: number, piece: Uint8Array, proof: readonly Uint8Array[]): boolean {
+    const root = this.manifest.roots[shard];
+    if (!root || piece.length !== pieceLength(this.layout, segment)) return false;
+    const node = subtreeRoot(piece, this.layout.leafSize, this.layout.pieceHeight);
+    return verifyProof({
+      root,
+      leafCount: this.layout.leafCount,
+      height: this.layout.pieceHeight,
+      index: segment,
+      node,
+      proof,
+    });
+  }
+
+  /**
+   * Rebuilds segment `segment` from verified pieces (null where missing; at least k present) and
+   * returns its plaintext, without the size-class padding.
+   */
+  async decodeSegment(segment: number, pieces: readonly (Uint8Array | null)[]): Promise<Uint8Array> {
+    const { k, n, segmentCount } = this.layout;
+    if (pieces.length !== n) throw new RangeError(`pieces must have n = ${n} entries`);
+    const present = pieces.filter((p) => p !== null).length;
+    if (present < k) {
+      throw new NotEnoughPiecesError(`segment ${segment}: ${present} of the ${k} pieces needed`);
+    }
+    const missing: number[] = [];
+    for (let j = 0; j < k; j++) if (!pieces[j]) missing.push(j);
+    const rebuilt = missing.length > 0 ? this.#rs.reconstruct(pieces, missing) : [];
+    const length = pieceLength(this.layout, segment);
+    const plainLength = segmentPlainLength(this.layout, segment);
+    const ciphertext = new Uint8Array(plainLength + 16);
+    let r = 0;
+    for (let j = 0, offset = 0; j < k && offset < ciphertext.length; j++, offset += length) {
+      const piece = pieces[j] ?? rebuilt[r++]!;
+      ciphertext.set(piece.subarray(0, Math.min(length, ciphertext.length - offset)), offset);
+    }
+    const last = segment === segmentCount - 1;
+    const padded = await this.#cipher.decrypt(segment, last, ciphertext);
+    return this.#stripPadding(segment, padded);
+  }
+
+  #stripPadding(segment: number, padded: Uint8Array): Uint8Array {
+    const start = segment * this.layout.segmentSize;
+    const keep = Math.max(0, Math.min(padded.length, this.manifest.size - start));
+    for (let i = keep; i < padded.length; i++) {
+      if (padded[i] !== 0) throw new IntegrityError(`segment ${segment}: non-zero padding`);
+    }
+    return keep === padded.length ? padded : padded.subarray(0, keep);
+  }
+
+  /**
+   * Streams the plaintext: for each segment, asks `fetchPiece` for pieces (data pieces first,
+   * then parity), verifies each against its shard root, and moves on to other shards when one
+   * is missing or lies. Shards that lied once are not asked again.
+   */
+  async *decode(fetchPiece: PieceFetcher, options: DecodeOptions = {}): AsyncGenerator<Uint8Array> {
+    const { k, n, segmentCount } = this.layout;
+    const hedge = Math.max(0, Math.min(options.hedge ?? 0, n - k));
+    const distrusted = new Set<number>();
+    for (let segment = 0; segment < segmentCount; segment++) {
+      options.signal?.throwIfAborted();
+      const pieces: (Uint8Array | null)[] = new Array<Uint8Array | null>(n).fill(null);
+      const order = [...Array(n).keys()].filter((j) => !distrusted.has(j));
+      const failures = { missing: 0, corrupt: 0 };
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(options.signal?.reason);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        let verified = 0;
+        let next = 0;
+        const inFlight = new Set<Promise<void>>();
+        const start = (shard: number) => {
+          const p: Promise<void> = (async () => {
+            let response: PieceResponse | null = null;
+            try {
+              response = await fetchPiece({ segment, shard, signal: controller.signal });
+            } catch {
+              response = null;
+            }
+            if (verified >= k) return;
+            if (!response) {
+              failures.missing++;
+            } else if (this.verifyPiece(shard, segment, response.piece, response.proof)) {
+              pieces[shard] = response.piece;
+              verified++;
+            } else {
+              failures.corrupt++;
+              distrusted.add(shard);
+            }
+          })().finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        };
+        while (next < order.length && inFlight.size < k + hedge) start(order[next++]!);
+        while (verified < k && inFlight.size > 0) {
+          await Promise.race(inFlight);
+          options.signal?.throwIfAborted();
+          while (verified + inFlight.size < k + hedge && next < order.length) start(order[next++]!);
+        }
+        if (verified < k) {
+          throw new NotEnoughPiecesError(
+            `segment ${segment}: ${verified} verified pieces of the ${k} needed ` +
+              `(${failures.missing} unavailable, ${failures.corrupt} failed verification)`,
+          );
+        }
+      } finally {
+        controller.abort();
+        options.signal?.removeEventListener('abort', onAbort);
+      }
+      const plain = await this.decodeSegment(segment, pieces);
+      if (plain.length > 0) yield plain;
+    }
+  }
+}
+
+/** Opens a sealed manifest and streams the file's plaintext. */
+export async function* decodeFile(
+  sealedManifest: Uint8Array,
+  fileKey: Uint8Array,
+  fetchPiece: PieceFetcher,
+  options?: DecodeOptions,
+): AsyncGenerator<Uint8Array> {
+  const decoder = await FileDecoder.open(sealedManifest, fileKey);
+  yield* decoder.decode(fetchPiece, options);
+}
+
+/**
+ * Decrypts a sequence of whole encrypted segments (as stored or sent in order) where the count is
+ * not known in advance: a segment is decrypted as last only when no segment follows it, so a
+ * stream cut short ends in TruncatedError instead of silently shorter output.
+ */
+export async function* decryptSegments(
+  fileKey: Uint8Array,
+  fileId: Uint8Array,
+  segments: ByteSource,
+): AsyncGenerator<Uint8Array> {
+  const cipher = await SegmentCipher.create(fileKey, fileId);
+  let index = 0;
+  let pending: Uint8Array | undefined;
+  for await (const segment of iterateBytes(segments)) {
+    if (pending) yield await cipher.decrypt(index++, false, pending);
+    pending = segment;
+  }
+  if (!pending) throw new TruncatedError('no segments at all');
+  try {
+    yield await cipher.decrypt(index, true, pending);
+  } catch (err) {
+    if ((err as Error).name !== 'IntegrityError') throw err;
+    // Distinguish a cut-off stream (a valid non-final segment) from corruption.
+    try {
+      await cipher.decrypt(index, false, pending);
+    } catch {
+      throw err;
+    }
+    throw new TruncatedError(`the stream ended after segment ${index}, which is not the last`);
+  }
+}

@@ -36,7 +36,10 @@ function _checkBytes(value: unknown, name: string): asserts value is Uint8Array 
 
 async function _importIkm(ikm: Uint8Array): Promise<CryptoKey> {
   _checkBytes(ikm, 'ikm');
-  return globalThis.crypto.subtle.importKey('raw', copyBytes(ikm), 'HKDF', false, ['deriveBits', 'deriveKey']);
+  return globalThis.crypto.subtle.importKey('raw', copyBytes(ikm), 'HKDF', false, [
+    'deriveBits',
+    'deriveKey',
+  ]);
 }
 
 function _params(salt: Uint8Array | undefined, info: string | Uint8Array): HkdfParams {

@@ -44,8 +44,17 @@ export function segmentNonce(index: number, last: boolean): Uint8Array<ArrayBuff
 }
 
 /** ad = "cairn/v1/stream" || fileId || u64be(index) || u8(last) */
-function _associatedData(fileId: Uint8Array, index: number, last: boolean): Uint8Array<ArrayBuffer> {
-  return concatBytes(LABEL_BYTES, fileId, u64be(index), new Uint8Array([last ? 1 : 0])) as Uint8Array<ArrayBuffer>;
+function _associatedData(
+  fileId: Uint8Array,
+  index: number,
+  last: boolean,
+): Uint8Array<ArrayBuffer> {
+  return concatBytes(
+    LABEL_BYTES,
+    fileId,
+    u64be(index),
+    new Uint8Array([last ? 1 : 0]),
+  ) as Uint8Array<ArrayBuffer>;
 }
 
 function _checkIndex(index: number): void {
@@ -56,7 +65,8 @@ function _checkIndex(index: number): void {
 
 function _checkLength(value: unknown, length: number, name: string): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
-  if (value.length !== length) throw new RangeError(`${name} must be ${length} bytes, got ${value.length}`);
+  if (value.length !== length)
+    throw new RangeError(`${name} must be ${length} bytes, got ${value.length}`);
 }
 
 export class SegmentCipher {
@@ -102,7 +112,9 @@ export class SegmentCipher {
     _checkIndex(index);
     if (!(ciphertext instanceof Uint8Array)) throw new TypeError('ciphertext must be a Uint8Array');
     if (ciphertext.length < TAG_SIZE) {
-      throw new IntegrityError(`segment ${index}: ${ciphertext.length} bytes is shorter than the tag`);
+      throw new IntegrityError(
+        `segment ${index}: ${ciphertext.length} bytes is shorter than the tag`,
+      );
     }
     try {
       const out = await globalThis.crypto.subtle.decrypt(

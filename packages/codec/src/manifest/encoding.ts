@@ -41,7 +41,8 @@ export class ByteWriter {
   }
 
   u8(value: number): this {
-    if (!Number.isInteger(value) || value < 0 || value > 0xff) throw new RangeError(`u8: bad value ${value}`);
+    if (!Number.isInteger(value) || value < 0 || value > 0xff)
+      throw new RangeError(`u8: bad value ${value}`);
     return this.bytes(new Uint8Array([value]));
   }
 
@@ -73,6 +74,8 @@ export class ByteWriter {
 
   /** varint(length) || UTF-8. */
   string(value: string): this {
+    if (!isWellFormedString(value))
+      throw new RangeError('string: contains a lone UTF-16 surrogate');
     return this.lengthPrefixed(UTF8_ENCODER.encode(value));
   }
 
@@ -105,7 +108,8 @@ export class ByteReader {
   }
 
   u8(field: string): number {
-    if (this.remaining < 1) throw new MalformedError(`${field}: unexpected end of input at byte ${this.#offset}`);
+    if (this.remaining < 1)
+      throw new MalformedError(`${field}: unexpected end of input at byte ${this.#offset}`);
     return this.#bytes[this.#offset++]!;
   }
 
@@ -115,12 +119,14 @@ export class ByteReader {
     let value = 0;
     let scale = 1;
     for (let i = 0; ; i++) {
-      if (i >= MAX_VARINT_BYTES) throw new MalformedError(`${field}: varint longer than ${MAX_VARINT_BYTES} bytes`);
+      if (i >= MAX_VARINT_BYTES)
+        throw new MalformedError(`${field}: varint longer than ${MAX_VARINT_BYTES} bytes`);
       const byte = this.u8(field);
       value += (byte & 0x7f) * scale;
       scale *= 0x80;
       if ((byte & 0x80) === 0) {
-        if (byte === 0 && i > 0) throw new MalformedError(`${field}: non-minimal varint at byte ${start}`);
+        if (byte === 0 && i > 0)
+          throw new MalformedError(`${field}: non-minimal varint at byte ${start}`);
         break;
       }
     }
@@ -132,7 +138,9 @@ export class ByteReader {
   /** Exactly `length` raw bytes (a copy). */
   bytes(field: string, length: number): Uint8Array {
     if (this.remaining < length) {
-      throw new MalformedError(`${field}: needs ${length} bytes, ${this.remaining} left at byte ${this.#offset}`);
+      throw new MalformedError(
+        `${field}: needs ${length} bytes, ${this.remaining} left at byte ${this.#offset}`,
+      );
     }
     const out = this.#bytes.slice(this.#offset, this.#offset + length);
     this.#offset += length;

@@ -1,0 +1,2 @@
+export * from './manifest.ts';
+export { ByteReader, ByteWriter, isWellFormedString, varintLength } from './encoding.ts';

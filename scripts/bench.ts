@@ -20,7 +20,10 @@ function print(result: BenchResult) {
   console.log(json ? JSON.stringify(result) : formatResult(result));
 }
 
-if (!json) console.log('bench                                env                 value unit   baseline / ratio');
+if (!json)
+  console.log(
+    'bench                                env                 value unit   baseline / ratio',
+  );
 
 // 1. Node, in this process.
 await runCodecBenches({ env: 'node', ...(only ? { only } : {}), report: print });
@@ -28,12 +31,18 @@ await runCodecBenches({ env: 'node', ...(only ? { only } : {}), report: print })
 // 2. Peak memory while encoding 1 GiB, in a fresh process so nothing else inflates it.
 if (wants('codec.pipeline.peak-memory-1GiB')) {
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(root, 'packages/codec/bench/memory.ts')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', join(root, 'packages/codec/bench/memory.ts')],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`memory bench exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`memory bench exited ${code}`)),
+    );
   });
   print(JSON.parse(output.trim().split('\n').pop()!) as BenchResult);
 }
@@ -60,7 +69,10 @@ try {
     page.on('console', (message) => {
       const text = message.text();
       if (!text.startsWith('CAIRN-BENCH ')) return;
-      const event = JSON.parse(text.slice('CAIRN-BENCH '.length)) as { type: string; payload?: unknown };
+      const event = JSON.parse(text.slice('CAIRN-BENCH '.length)) as {
+        type: string;
+        payload?: unknown;
+      };
       if (event.type === 'result') print(event.payload as BenchResult);
       else if (event.type === 'done') resolve();
       else reject(new Error(`browser benchmark failed: ${String(event.payload)}`));
@@ -71,7 +83,9 @@ try {
   await page.goto(`http://127.0.0.1:${port}/tests/bench/index.html${query}`);
   await Promise.race([
     finished,
-    new Promise((_, reject) => setTimeout(() => reject(new Error('browser benchmarks timed out')), 10 * 60_000)),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('browser benchmarks timed out')), 10 * 60_000),
+    ),
   ]);
 } finally {
   await browser.close();

@@ -33,7 +33,7 @@ export function findChromium(): string | undefined {
 
 export const NO_BROWSER_MESSAGE =
   'No Chromium found. Set CHROMIUM_PATH, run `npx playwright install chromium`, ' +
-  'or install your distribution\'s package (Debian: `apt-get install chromium`).';
+  "or install your distribution's package (Debian: `apt-get install chromium`).";
 
 /** Launch options for Playwright: quiet, offline-friendly, and root-safe. */
 export function chromiumLaunchOptions() {

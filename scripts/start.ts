@@ -45,7 +45,8 @@ server.listen(port, host, () => console.log(`Cairn app: http://${host}:${port}/`
 // The codec demo.
 const size = 24 * 2 ** 20 + 12345;
 const original = new Uint8Array(size);
-for (let i = 0; i < size; i += 65536) crypto.getRandomValues(original.subarray(i, Math.min(size, i + 65536)));
+for (let i = 0; i < size; i += 65536)
+  crypto.getRandomValues(original.subarray(i, Math.min(size, i + 65536)));
 const t0 = performance.now();
 const encoding = encodeFile([original], { name: 'demo.bin', mimeType: 'application/octet-stream' });
 const shardParts: Uint8Array[][] = [];
@@ -69,7 +70,10 @@ for await (const chunk of decoder.decode(async ({ segment, shard }) => {
   if (lost.has(shard)) return null;
   const offset = segment * layout.pieceSize;
   const length = Math.min(layout.pieceSize, layout.shardSize - offset);
-  return { piece: shards[shard]!.subarray(offset, offset + length), proof: trees[shard]!.subtreeProof(layout.pieceHeight, segment) };
+  return {
+    piece: shards[shard]!.subarray(offset, offset + length),
+    proof: trees[shard]!.subtreeProof(layout.pieceHeight, segment),
+  };
 })) {
   out.push(chunk);
 }

@@ -16,7 +16,9 @@ const SEGMENTS = 8;
 
 export async function runCodecBenches(ctx: BenchContext): Promise<void> {
   const segmentSize = segmentSizeFor(DEFAULT_K, DEFAULT_PIECE_SIZE);
-  const segments = Array.from({ length: SEGMENTS }, (_, i) => pseudoRandomBytes(segmentSize, i + 1));
+  const segments = Array.from({ length: SEGMENTS }, (_, i) =>
+    pseudoRandomBytes(segmentSize, i + 1),
+  );
   const totalBytes = segmentSize * SEGMENTS;
   const key = pseudoRandomBytes(32, 99);
   const fileId = pseudoRandomBytes(16, 98);
@@ -27,8 +29,21 @@ export async function runCodecBenches(ctx: BenchContext): Promise<void> {
     for (let i = 0; i < SEGMENTS; i++) await cipher.encrypt(i, false, segments[i]!);
   });
   const report = (bench: string, value: number, note?: string, unit = 'MB/s') =>
-    ctx.report({ bench, env: ctx.env, value, unit, baseline, ratio: value / baseline, ...(note ? { note } : {}) });
-  if (wanted(ctx, 'codec.baseline.aes-gcm')) report('codec.baseline.aes-gcm', baseline, `${(segmentSize / 2 ** 20).toFixed(1)} MiB segments`);
+    ctx.report({
+      bench,
+      env: ctx.env,
+      value,
+      unit,
+      baseline,
+      ratio: value / baseline,
+      ...(note ? { note } : {}),
+    });
+  if (wanted(ctx, 'codec.baseline.aes-gcm'))
+    report(
+      'codec.baseline.aes-gcm',
+      baseline,
+      `${(segmentSize / 2 ** 20).toFixed(1)} MiB segments`,
+    );
 
   const kernels: ErasureKernel[] = simdSupported() ? ['simd', 'js'] : ['js'];
   for (const [k, m] of [
@@ -44,7 +59,11 @@ export async function runCodecBenches(ctx: BenchContext): Promise<void> {
       const parity = Array.from({ length: m }, () => new Uint8Array(pieceLength));
       const dataBytes = k * pieceLength;
       if (wanted(ctx, `codec.rs.encode.${suffix}`)) {
-        report(`codec.rs.encode.${suffix}`, await throughput(dataBytes, () => rs.encodeInto(data, parity), { seconds: 1 }), `${kernel} kernel, MB/s of data`);
+        report(
+          `codec.rs.encode.${suffix}`,
+          await throughput(dataBytes, () => rs.encodeInto(data, parity), { seconds: 1 }),
+          `${kernel} kernel, MB/s of data`,
+        );
       }
       if (wanted(ctx, `codec.rs.decode.${suffix}`)) {
         // Worst case: the first min(m, k) data pieces are lost and rebuilt from parity.
@@ -52,7 +71,11 @@ export async function runCodecBenches(ctx: BenchContext): Promise<void> {
         const pieces: (Uint8Array | null)[] = [...data, ...parity];
         for (let j = 0; j < lost; j++) pieces[j] = null;
         const wantedPieces = [...Array(lost).keys()];
-        report(`codec.rs.decode.${suffix}`, await throughput(dataBytes, () => rs.reconstruct(pieces, wantedPieces), { seconds: 1 }), `${kernel} kernel, ${lost} data pieces rebuilt`);
+        report(
+          `codec.rs.decode.${suffix}`,
+          await throughput(dataBytes, () => rs.reconstruct(pieces, wantedPieces), { seconds: 1 }),
+          `${kernel} kernel, ${lost} data pieces rebuilt`,
+        );
       }
     }
   }
@@ -61,7 +84,8 @@ export async function runCodecBenches(ctx: BenchContext): Promise<void> {
     const shard = pseudoRandomBytes(8 * 2 ** 20, 5);
     const mbps = await throughput(shard.length, () => {
       const b = new MerkleBuilder(MERKLE_LEAF_SIZE);
-      for (let o = 0; o < shard.length; o += DEFAULT_PIECE_SIZE) b.append(shard.subarray(o, o + DEFAULT_PIECE_SIZE));
+      for (let o = 0; o < shard.length; o += DEFAULT_PIECE_SIZE)
+        b.append(shard.subarray(o, o + DEFAULT_PIECE_SIZE));
       return b.finish();
     });
     report('codec.merkle', mbps, `${MERKLE_LEAF_SIZE}-byte leaves, MB/s of shard bytes`);
@@ -69,10 +93,21 @@ export async function runCodecBenches(ctx: BenchContext): Promise<void> {
 
   if (wanted(ctx, 'codec.pipeline')) {
     const mbps = await throughput(totalBytes, async () => {
-      const encoder = await SegmentEncoder.create({ k: DEFAULT_K, m: DEFAULT_M, pieceSize: DEFAULT_PIECE_SIZE, leafSize: MERKLE_LEAF_SIZE, fileKey: key, fileId });
+      const encoder = await SegmentEncoder.create({
+        k: DEFAULT_K,
+        m: DEFAULT_M,
+        pieceSize: DEFAULT_PIECE_SIZE,
+        leafSize: MERKLE_LEAF_SIZE,
+        fileKey: key,
+        fileId,
+      });
       for (let i = 0; i < SEGMENTS; i++) await encoder.encode(i, i === SEGMENTS - 1, segments[i]!);
       await encoder.finish();
     });
-    report('codec.pipeline', mbps, `(${DEFAULT_K},${DEFAULT_M}) encrypt+erasure+merkle, MB/s of file bytes`);
+    report(
+      'codec.pipeline',
+      mbps,
+      `(${DEFAULT_K},${DEFAULT_M}) encrypt+erasure+merkle, MB/s of file bytes`,
+    );
   }
 }

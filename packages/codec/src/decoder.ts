@@ -76,7 +76,12 @@ export class FileDecoder {
   }
 
   /** True when `piece` is exactly segment `segment`'s piece of shard `shard`. */
-  verifyPiece(shard: number, segment: number, piece: Uint8Array, proof: readonly Uint8Array[]): boolean {
+  verifyPiece(
+    shard: number,
+    segment: number,
+    piece: Uint8Array,
+    proof: readonly Uint8Array[],
+  ): boolean {
     const root = this.manifest.roots[shard];
     if (!root || piece.length !== pieceLength(this.layout, segment)) return false;
     const node = subtreeRoot(piece, this.layout.leafSize, this.layout.pieceHeight);
@@ -94,7 +99,10 @@ export class FileDecoder {
    * Rebuilds segment `segment` from verified pieces (null where missing; at least k present) and
    * returns its plaintext, without the size-class padding.
    */
-  async decodeSegment(segment: number, pieces: readonly (Uint8Array | null)[]): Promise<Uint8Array> {
+  async decodeSegment(
+    segment: number,
+    pieces: readonly (Uint8Array | null)[],
+  ): Promise<Uint8Array> {
     const { k, n, segmentCount } = this.layout;
     if (pieces.length !== n) throw new RangeError(`pieces must have n = ${n} entries`);
     const present = pieces.filter((p) => p !== null).length;
@@ -149,12 +157,9 @@ export class FileDecoder {
         const inFlight = new Set<Promise<void>>();
         const start = (shard: number) => {
           const p: Promise<void> = (async () => {
-            let response: PieceResponse | null = null;
-            try {
-              response = await fetchPiece({ segment, shard, signal: controller.signal });
-            } catch {
-              response = null;
-            }
+            const response = await fetchPiece({ segment, shard, signal: controller.signal }).catch(
+              () => null,
+            );
             if (verified >= k) return;
             if (!response) {
               failures.missing++;

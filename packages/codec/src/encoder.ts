@@ -6,7 +6,13 @@
  * are handed to the consumer at a time, and the Merkle builders keep O(log size) state.
  */
 import { DEFAULT_K, DEFAULT_M, DEFAULT_PIECE_SIZE } from './constants.ts';
-import { SegmentCipher, generateFileId, generateFileKey, FILE_ID_SIZE, FILE_KEY_SIZE } from './crypto/index.ts';
+import {
+  SegmentCipher,
+  generateFileId,
+  generateFileKey,
+  FILE_ID_SIZE,
+  FILE_KEY_SIZE,
+} from './crypto/index.ts';
 import { ReedSolomon, type ErasureKernel } from './erasure/index.ts';
 import { checkLayoutParams, layoutOf, SEGMENT_TAG_SIZE, segmentSizeFor } from './layout.ts';
 import type { Manifest } from './manifest/index.ts';
@@ -55,7 +61,10 @@ export class SegmentEncoder implements SegmentEngine {
     this.#params = params;
     this.#cipher = cipher;
     this.#rs = rs;
-    this.#builders = Array.from({ length: params.k + params.m }, () => new MerkleBuilder(params.leafSize));
+    this.#builders = Array.from(
+      { length: params.k + params.m },
+      () => new MerkleBuilder(params.leafSize),
+    );
   }
 
   static async create(init: SegmentEngineInit): Promise<SegmentEncoder> {
@@ -73,16 +82,23 @@ export class SegmentEncoder implements SegmentEngine {
   async encode(index: number, last: boolean, plaintext: Uint8Array): Promise<Uint8Array> {
     const { k, m, pieceSize } = this.#params;
     if (this.#done) throw new Error('SegmentEncoder: already finished');
-    if (index !== this.#next) throw new RangeError(`segments must be encoded in order: expected ${this.#next}, got ${index}`);
+    if (index !== this.#next)
+      throw new RangeError(
+        `segments must be encoded in order: expected ${this.#next}, got ${index}`,
+      );
     const maxPlain = segmentSizeFor(k, pieceSize);
     if (plaintext.length > maxPlain || (!last && plaintext.length !== maxPlain)) {
-      throw new RangeError(`segment ${index}: ${plaintext.length} bytes, expected ${last ? '<= ' : ''}${maxPlain}`);
+      throw new RangeError(
+        `segment ${index}: ${plaintext.length} bytes, expected ${last ? '<= ' : ''}${maxPlain}`,
+      );
     }
     const ciphertext = await this.#cipher.encrypt(index, last, plaintext);
     const pieceLength = Math.ceil(ciphertext.length / k);
     const out = new Uint8Array((k + m) * pieceLength);
     out.set(ciphertext); // the tail of the last data piece stays zero
-    const pieces = Array.from({ length: k + m }, (_, j) => out.subarray(j * pieceLength, (j + 1) * pieceLength));
+    const pieces = Array.from({ length: k + m }, (_, j) =>
+      out.subarray(j * pieceLength, (j + 1) * pieceLength),
+    );
     this.#rs.encodeInto(pieces.slice(0, k), pieces.slice(k));
     for (let j = 0; j < pieces.length; j++) this.#builders[j]!.append(pieces[j]!);
     this.#next++;
@@ -142,15 +158,18 @@ export class FileEncoding implements AsyncIterable<EncodedSegment> {
     checkLayoutParams(this.params);
     this.fileKey = options.fileKey ?? generateFileKey();
     this.fileId = options.fileId ?? generateFileId();
-    if (this.fileKey.length !== FILE_KEY_SIZE) throw new RangeError(`fileKey must be ${FILE_KEY_SIZE} bytes`);
-    if (this.fileId.length !== FILE_ID_SIZE) throw new RangeError(`fileId must be ${FILE_ID_SIZE} bytes`);
+    if (this.fileKey.length !== FILE_KEY_SIZE)
+      throw new RangeError(`fileKey must be ${FILE_KEY_SIZE} bytes`);
+    if (this.fileId.length !== FILE_ID_SIZE)
+      throw new RangeError(`fileId must be ${FILE_ID_SIZE} bytes`);
     this.#source = source;
     this.#options = options;
   }
 
   /** The manifest of the encoded file; available once iteration has finished. */
   manifest(): Manifest {
-    if (!this.#manifest) throw new Error('FileEncoding: the manifest exists only after every segment was read');
+    if (!this.#manifest)
+      throw new Error('FileEncoding: the manifest exists only after every segment was read');
     return this.#manifest;
   }
 
@@ -174,7 +193,9 @@ export class FileEncoding implements AsyncIterable<EncodedSegment> {
         signal?.throwIfAborted();
         const buffer = await engine.encode(index, last, plain);
         const pieceLength = Math.ceil((plain.length + SEGMENT_TAG_SIZE) / k);
-        const pieces = Array.from({ length: k + m }, (_, j) => buffer.subarray(j * pieceLength, (j + 1) * pieceLength));
+        const pieces = Array.from({ length: k + m }, (_, j) =>
+          buffer.subarray(j * pieceLength, (j + 1) * pieceLength),
+        );
         return { index: index++, last, pieceLength, pieces };
       };
 

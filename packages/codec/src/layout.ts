@@ -37,8 +37,10 @@ function isPowerOfTwo(x: number): boolean {
 
 /** Validates erasure and piece parameters; RangeError naming the argument. */
 export function checkLayoutParams(p: Omit<LayoutParams, 'paddedSize'>): void {
-  if (!Number.isInteger(p.k) || p.k < 1) throw new RangeError(`k must be an integer >= 1, got ${p.k}`);
-  if (!Number.isInteger(p.m) || p.m < 0) throw new RangeError(`m must be an integer >= 0, got ${p.m}`);
+  if (!Number.isInteger(p.k) || p.k < 1)
+    throw new RangeError(`k must be an integer >= 1, got ${p.k}`);
+  if (!Number.isInteger(p.m) || p.m < 0)
+    throw new RangeError(`m must be an integer >= 0, got ${p.m}`);
   if (p.k + p.m > 256) throw new RangeError(`k + m must be <= 256, got ${p.k + p.m}`);
   if (!isPowerOfTwo(p.leafSize) || p.leafSize < 32 || p.leafSize > 4096) {
     throw new RangeError(`leafSize must be a power of two in 32..4096, got ${p.leafSize}`);
@@ -70,7 +72,14 @@ export function layoutOf(p: LayoutParams): Layout {
   const segmentSize = segmentSizeFor(p.k, p.pieceSize);
   // Even an empty file has one segment: it carries the last-segment flag that guards truncation.
   const segmentCount = Math.max(1, Math.ceil(p.paddedSize / segmentSize));
-  const lastPiece = pieceLengthOf(p.k, p.pieceSize, segmentSize, segmentCount, p.paddedSize, segmentCount - 1);
+  const lastPiece = pieceLengthOf(
+    p.k,
+    p.pieceSize,
+    segmentSize,
+    segmentCount,
+    p.paddedSize,
+    segmentCount - 1,
+  );
   const shardSize = (segmentCount - 1) * p.pieceSize + lastPiece;
   return {
     ...p,

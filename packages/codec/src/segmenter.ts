@@ -3,7 +3,8 @@
  * whatever the size of the stream or of its chunks.
  */
 
-export type ByteSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Iterable<Uint8Array>;
+export type ByteSource =
+  AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Iterable<Uint8Array>;
 
 /** Iterates a ReadableStream, an async iterable or a sync iterable of byte chunks. */
 export async function* iterateBytes(source: ByteSource): AsyncGenerator<Uint8Array> {
@@ -32,7 +33,8 @@ export async function* segmentBytes(
   source: ByteSource,
   size: number,
 ): AsyncGenerator<Uint8Array<ArrayBuffer>> {
-  if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`segment size must be > 0, got ${size}`);
+  if (!Number.isSafeInteger(size) || size <= 0)
+    throw new RangeError(`segment size must be > 0, got ${size}`);
   let buffer = new Uint8Array(size);
   let filled = 0;
   let yielded = false;

@@ -30,10 +30,15 @@ export function spawnCodecWorker(): CodecWorker {
       return {
         encode: (index, last, plaintext) => {
           // Transfer the plaintext segment instead of copying it (the caller hands it over).
-          const owned = plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength
-            ? plaintext
-            : plaintext.slice();
-          return encoder.encode(index, last, Comlink.transfer(owned, [owned.buffer as ArrayBuffer]));
+          const owned =
+            plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength
+              ? plaintext
+              : plaintext.slice();
+          return encoder.encode(
+            index,
+            last,
+            Comlink.transfer(owned, [owned.buffer as ArrayBuffer]),
+          );
         },
         finish: () => encoder.finish(),
         close: () => encoder[Comlink.releaseProxy](),

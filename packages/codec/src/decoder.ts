@@ -45,9 +45,11 @@ export interface DecodeOptions {
    */
   hedge?: number;
   kernel?: ErasureKernel | 'auto';
+  /** Where verification and decoding run (default: this thread). */
+  engine?: DecodeEngine;
 }
 
-export class FileDecoder {
+export class FileDecoder implements DecodeEngine {
   readonly manifest: Manifest;
   readonly layout: Layout;
   readonly #cipher: SegmentCipher;
@@ -137,61 +139,83 @@ export class FileDecoder {
   /**
    * Streams the plaintext: for each segment, asks `fetchPiece` for pieces (data pieces first,
    * then parity), verifies each against its shard root, and moves on to other shards when one
-   * is missing or lies. Shards that lied once are not asked again.
+   * is missing or lies. Shards that lied once are not asked again. Pass `engine` (from
+   * `@cairn/codec/worker`) to verify and decode in a Web Worker.
    */
-  async *decode(fetchPiece: PieceFetcher, options: DecodeOptions = {}): AsyncGenerator<Uint8Array> {
-    const { k, n, segmentCount } = this.layout;
-    const hedge = Math.max(0, Math.min(options.hedge ?? 0, n - k));
-    const distrusted = new Set<number>();
-    for (let segment = 0; segment < segmentCount; segment++) {
-      options.signal?.throwIfAborted();
-      const pieces: (Uint8Array | null)[] = new Array<Uint8Array | null>(n).fill(null);
-      const order = [...Array(n).keys()].filter((j) => !distrusted.has(j));
-      const failures = { missing: 0, corrupt: 0 };
-      const controller = new AbortController();
-      const onAbort = () => controller.abort(options.signal?.reason);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        let verified = 0;
-        let next = 0;
-        const inFlight = new Set<Promise<void>>();
-        const start = (shard: number) => {
-          const p: Promise<void> = (async () => {
-            const response = await fetchPiece({ segment, shard, signal: controller.signal }).catch(
-              () => null,
-            );
-            if (verified >= k) return;
-            if (!response) {
-              failures.missing++;
-            } else if (this.verifyPiece(shard, segment, response.piece, response.proof)) {
-              pieces[shard] = response.piece;
-              verified++;
-            } else {
-              failures.corrupt++;
-              distrusted.add(shard);
-            }
-          })().finally(() => inFlight.delete(p));
-          inFlight.add(p);
-        };
-        while (next < order.length && inFlight.size < k + hedge) start(order[next++]!);
-        while (verified < k && inFlight.size > 0) {
-          await Promise.race(inFlight);
-          options.signal?.throwIfAborted();
-          while (verified + inFlight.size < k + hedge && next < order.length) start(order[next++]!);
-        }
-        if (verified < k) {
-          throw new NotEnoughPiecesError(
-            `segment ${segment}: ${verified} verified pieces of the ${k} needed ` +
-              `(${failures.missing} unavailable, ${failures.corrupt} failed verification)`,
+  decode(fetchPiece: PieceFetcher, options: DecodeOptions = {}): AsyncGenerator<Uint8Array> {
+    return decodePieces(this.layout, options.engine ?? this, fetchPiece, options);
+  }
+}
+
+/** Where pieces are verified and segments rebuilt: a FileDecoder, or one inside a worker. */
+export interface DecodeEngine {
+  verifyPiece(
+    shard: number,
+    segment: number,
+    piece: Uint8Array,
+    proof: readonly Uint8Array[],
+  ): boolean | Promise<boolean>;
+  decodeSegment(segment: number, pieces: readonly (Uint8Array | null)[]): Promise<Uint8Array>;
+}
+
+async function* decodePieces(
+  layout: Layout,
+  engine: DecodeEngine,
+  fetchPiece: PieceFetcher,
+  options: DecodeOptions,
+): AsyncGenerator<Uint8Array> {
+  const { k, n, segmentCount } = layout;
+  const hedge = Math.max(0, Math.min(options.hedge ?? 0, n - k));
+  const distrusted = new Set<number>();
+  for (let segment = 0; segment < segmentCount; segment++) {
+    options.signal?.throwIfAborted();
+    const pieces: (Uint8Array | null)[] = new Array<Uint8Array | null>(n).fill(null);
+    const order = [...Array(n).keys()].filter((j) => !distrusted.has(j));
+    const failures = { missing: 0, corrupt: 0 };
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      let verified = 0;
+      let next = 0;
+      const inFlight = new Set<Promise<void>>();
+      const start = (shard: number) => {
+        const p: Promise<void> = (async () => {
+          const response = await fetchPiece({ segment, shard, signal: controller.signal }).catch(
+            () => null,
           );
-        }
-      } finally {
-        controller.abort();
-        options.signal?.removeEventListener('abort', onAbort);
+          if (verified >= k) return;
+          if (!response) {
+            failures.missing++;
+          } else if (await engine.verifyPiece(shard, segment, response.piece, response.proof)) {
+            if (verified >= k) return;
+            pieces[shard] = response.piece;
+            verified++;
+          } else {
+            failures.corrupt++;
+            distrusted.add(shard);
+          }
+        })().finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      };
+      while (next < order.length && inFlight.size < k + hedge) start(order[next++]!);
+      while (verified < k && inFlight.size > 0) {
+        await Promise.race(inFlight);
+        options.signal?.throwIfAborted();
+        while (verified + inFlight.size < k + hedge && next < order.length) start(order[next++]!);
       }
-      const plain = await this.decodeSegment(segment, pieces);
-      if (plain.length > 0) yield plain;
+      if (verified < k) {
+        throw new NotEnoughPiecesError(
+          `segment ${segment}: ${verified} verified pieces of the ${k} needed ` +
+            `(${failures.missing} unavailable, ${failures.corrupt} failed verification)`,
+        );
+      }
+    } finally {
+      controller.abort();
+      options.signal?.removeEventListener('abort', onAbort);
     }
+    const plain = await engine.decodeSegment(segment, pieces);
+    if (plain.length > 0) yield plain;
   }
 }
 

@@ -8,12 +8,16 @@
  * ```
  */
 import * as Comlink from 'comlink';
+import type { DecodeEngine } from '../decoder.ts';
 import type { SegmentEngine, SegmentEngineInit } from '../encoder.ts';
+import type { Manifest } from '../manifest/index.ts';
 import type { CodecWorkerApi } from './codec-worker.ts';
 
 export interface CodecWorker {
   /** Pass as `EncodeOptions.engine`: each file gets its own encoder inside the worker. */
   engine: (init: SegmentEngineInit) => Promise<SegmentEngine>;
+  /** Pass as `DecodeOptions.engine`: pieces are verified and segments rebuilt in the worker. */
+  decoder(manifest: Manifest, fileKey: Uint8Array): Promise<DecodeEngine & { close(): void }>;
   terminate(): void;
 }
 
@@ -42,6 +46,15 @@ export function spawnCodecWorker(): CodecWorker {
         },
         finish: () => encoder.finish(),
         close: () => encoder[Comlink.releaseProxy](),
+      };
+    },
+    decoder: async (manifest, fileKey) => {
+      const decoder = await remote.createDecoder(manifest, fileKey);
+      return {
+        verifyPiece: (shard, segment, piece, proof) =>
+          decoder.verifyPiece(shard, segment, piece, [...proof]),
+        decodeSegment: (segment, pieces) => decoder.decodeSegment(segment, [...pieces]),
+        close: () => decoder[Comlink.releaseProxy](),
       };
     },
     terminate: () => {

@@ -76,18 +76,29 @@ export function evmAddress(privateKey: Uint8Array): `0x${string}` {
 }
 
 /**
- * Derives the drive key, wallet and peer identity from a phrase (and the optional BIP-39
- * passphrase, which yields an entirely different set of keys).
- * Throws InvalidRecoveryPhraseError when the phrase is not a valid 12- or 24-word phrase.
+ * The 64-byte BIP-39 seed (PBKDF2-HMAC-SHA512, 2048 rounds, salt "mnemonic" || passphrase) of a
+ * valid phrase. Throws InvalidRecoveryPhraseError when the phrase is not valid.
  */
-export async function deriveUserKeys(phrase: string, passphrase: string = ''): Promise<UserKeys> {
+export async function recoveryPhraseToSeed(
+  phrase: string,
+  passphrase: string = '',
+): Promise<Uint8Array> {
   if (!validateRecoveryPhrase(phrase)) {
     throw new InvalidRecoveryPhraseError(
       'not a valid recovery phrase: expected 12 or 24 English BIP-39 words with a correct checksum',
     );
   }
   if (typeof passphrase !== 'string') throw new TypeError('passphrase must be a string');
-  const seed = await mnemonicToSeedWebcrypto(normalizeRecoveryPhrase(phrase), passphrase);
+  return mnemonicToSeedWebcrypto(normalizeRecoveryPhrase(phrase), passphrase);
+}
+
+/**
+ * Derives the drive key, wallet and peer identity from a phrase (and the optional BIP-39
+ * passphrase, which yields an entirely different set of keys).
+ * Throws InvalidRecoveryPhraseError when the phrase is not a valid 12- or 24-word phrase.
+ */
+export async function deriveUserKeys(phrase: string, passphrase: string = ''): Promise<UserKeys> {
+  const seed = await recoveryPhraseToSeed(phrase, passphrase);
   try {
     const [driveKey, peerSeed] = await Promise.all([
       deriveBytes(seed, undefined, HKDF_INFO.driveKey, DRIVE_KEY_SIZE),

@@ -142,7 +142,7 @@ export class SegmentCipher {
  * sealed with last = 1. An empty source still yields one (empty) final segment, so even an empty
  * file carries the flag that guards truncation.
  */
-export async function* encryptSegments(
+export async function* encryptSegmentStream(
   cipher: SegmentCipher,
   segments: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): AsyncGenerator<Uint8Array> {
@@ -161,7 +161,7 @@ export async function* encryptSegments(
  * throw TruncatedError, more throw IntegrityError, and any segment that does not open at its
  * position throws IntegrityError before its plaintext is yielded.
  */
-export async function* decryptSegments(
+export async function* decryptSegmentStream(
   cipher: SegmentCipher,
   segments: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   segmentCount: number,

@@ -1,31 +1,75 @@
+// Scratch benchmark of the Reed-Solomon coder (the official runner is bench/ elsewhere).
+//   node packages/codec/bench/erasure-local.ts             # public API, both kernels, MB/s of data
+//   node packages/codec/bench/erasure-local.ts 4x1,4x2,3x2 # compare generated kernel shapes
 import wabtInit from 'wabt';
 import { generateWat } from '../scripts/gen-rs-wat.ts';
+import { ReedSolomon, type ErasureKernel } from '../src/erasure/index.ts';
 import { SimdKernel } from '../src/erasure/kernel-simd.ts';
-import { mulMatrixJs } from '../src/erasure/kernel-js.ts';
 import { cauchyParityMatrix } from '../src/erasure/matrix.ts';
-const wabt = await wabtInit();
-const variants = (process.argv[2] ?? '4x1,4x2,2x4,3x2,6x1,8x1').split(',').map((s) => s.split('x').map(Number));
-const kernels = variants.map(([g, u]) => {
-  const m = wabt.parseWat('x.wat', generateWat(g, u), { simd: true });
-  const { buffer } = m.toBinary({});
-  return [`${g}x${u}`, new SimdKernel(new Uint8Array(buffer))] as const;
-});
-for (const [k, m, L] of [[10, 4, 1 << 20], [29, 51, 1 << 18], [4, 4, 1 << 20], [10,4, 4096+7]] as const) {
-  const coef = cauchyParityMatrix(k, m);
-  const ins = Array.from({ length: k }, () => { const a = new Uint8Array(L); for (let i = 0; i < L; i++) a[i] = Math.random()*256; return a; });
-  const ref = Array.from({ length: m }, () => new Uint8Array(L));
-  mulMatrixJs(coef, m, k, ins, ref, L);
-  const outs = Array.from({ length: m }, () => new Uint8Array(L));
-  for (const [name, kern] of kernels) {
-    kern.mulMatrix(coef, m, k, ins, outs, L);
-    for (let r = 0; r < m; r++) for (let i = 0; i < L; i++) if (outs[r][i] !== ref[r][i]) throw new Error(`mismatch ${name} r${r} i${i}`);
-    let best = Infinity;
-    const reps = Math.max(5, Math.ceil(2e7 / (k*L)));
-    for (let rep = 0; rep < 5; rep++) {
-      const t0 = performance.now();
-      for (let q = 0; q < reps/5; q++) kern.mulMatrix(coef, m, k, ins, outs, L);
-      best = Math.min(best, (performance.now() - t0) / Math.ceil(reps/5));
+
+const shapes = [
+  [10, 4, 1 << 20],
+  [29, 51, 1 << 17],
+  [4, 4, 1 << 20],
+] as const;
+
+function randomPieces(count: number, length: number): Uint8Array[] {
+  return Array.from({ length: count }, () => {
+    const a = new Uint8Array(length);
+    for (let i = 0; i < length; i++) a[i] = (Math.random() * 256) | 0;
+    return a;
+  });
+}
+
+/** Best of 5 rounds of `f`, in MB/s of `bytes` per call. */
+function measure(bytes: number, f: () => void): number {
+  f();
+  const t = performance.now();
+  f();
+  const calls = Math.max(1, Math.ceil(100 / Math.max(performance.now() - t, 0.01)));
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const t0 = performance.now();
+    for (let c = 0; c < calls; c++) f();
+    best = Math.min(best, (performance.now() - t0) / calls);
+  }
+  return bytes / best / 1e3;
+}
+
+const variants = process.argv[2];
+if (variants === undefined) {
+  for (const [k, m, length] of shapes) {
+    const data = randomPieces(k, length);
+    const copy = new Uint8Array(k * length);
+    const base = measure(k * length, () => {
+      for (let j = 0; j < k; j++) copy.set(data[j]!, j * length);
+    });
+    console.log(`(${k},${m}) ${length} B/piece: baseline Uint8Array.set ${base.toFixed(0)} MB/s`);
+    for (const kernel of ['js', 'simd'] as ErasureKernel[]) {
+      const rs = new ReedSolomon(k, m, { kernel });
+      const parity = rs.encode(data);
+      const enc = measure(k * length, () => rs.encodeInto(data, parity));
+      const pieces = [...data, ...parity].map((p, i) => (i < m ? null : p));
+      const dec = measure(k * length, () => rs.reconstruct(pieces));
+      console.log(
+        `  ${kernel}: encode ${enc.toFixed(0)} MB/s, reconstruct ${m} lost ${dec.toFixed(0)} MB/s`,
+      );
     }
-    console.log(`(${k},${m}) L=${L} ${name}: ${((k * L) / best / 1e3).toFixed(0)} MB/s`);
+  }
+} else {
+  const wabt = await wabtInit();
+  const kernels = variants.split(',').map((v) => {
+    const [g, u] = v.split('x').map(Number);
+    const mod = wabt.parseWat('v.wat', generateWat(g, u), { simd: true });
+    return [v, new SimdKernel(new Uint8Array(mod.toBinary({}).buffer))] as const;
+  });
+  for (const [k, m, length] of shapes) {
+    const coef = cauchyParityMatrix(k, m);
+    const data = randomPieces(k, length);
+    const parity = randomPieces(m, length);
+    for (const [name, kernel] of kernels) {
+      const mbs = measure(k * length, () => kernel.mulMatrix(coef, m, k, data, parity, length));
+      console.log(`(${k},${m}) ${name}: ${mbs.toFixed(0)} MB/s`);
+    }
   }
 }

@@ -225,7 +225,37 @@ export const KEY_CHECK_SIZE = 32;
 export const SEALED_NONCE_SIZE = 12;
 /** magic || version || key check || nonce: the associated data of the AES-GCM seal. */
 export const SEALED_HEADER_SIZE = SEALED_MAGIC.length + 1 + KEY_CHECK_SIZE + SEALED_NONCE_SIZE;
-export const MAX_SEALED_MANIFEST_SIZE = SEALED_HEADER_SIZE + MAX_MANIFEST_SIZE + TAG_SIZE;
+/**
+ * The sealed plaintext is padded to a multiple of this, so the blob's size does not give away the
+ * exact length of the name and type (the roots, (k + m) * 32 bytes, dominate the rest).
+ */
+export const SEALED_PADDING_BLOCK = 256;
+export const MAX_SEALED_MANIFEST_SIZE =
+  SEALED_HEADER_SIZE + MAX_MANIFEST_SIZE + SEALED_PADDING_BLOCK + TAG_SIZE;
+
+/** ISO/IEC 7816-4 padding: 0x80 then zeros up to the next multiple of the block (always at least one byte). */
+function _pad(encoded: Uint8Array): Uint8Array {
+  const padded = new Uint8Array(
+    Math.ceil((encoded.length + 1) / SEALED_PADDING_BLOCK) * SEALED_PADDING_BLOCK,
+  );
+  padded.set(encoded);
+  padded[encoded.length] = 0x80;
+  return padded;
+}
+
+function _unpad(padded: Uint8Array): Uint8Array {
+  if (padded.length === 0 || padded.length % SEALED_PADDING_BLOCK !== 0) {
+    throw new MalformedError(
+      `sealed manifest: padded length ${padded.length} is not a multiple of ${SEALED_PADDING_BLOCK}`,
+    );
+  }
+  let end = padded.length - 1;
+  while (end >= 0 && padded[end] === 0) end--;
+  if (end < 0 || padded[end] !== 0x80 || padded.length - end > SEALED_PADDING_BLOCK) {
+    throw new MalformedError('sealed manifest: bad padding');
+  }
+  return padded.subarray(0, end);
+}
 
 function _checkFileKey(fileKey: unknown): asserts fileKey is Uint8Array {
   if (!(fileKey instanceof Uint8Array)) throw new TypeError('fileKey must be a Uint8Array');
@@ -247,10 +277,10 @@ function _manifestKey(fileKey: Uint8Array): Promise<CryptoKey> {
   return deriveAesGcmKey(fileKey, undefined, HKDF_INFO.manifest);
 }
 
-/** "CAIRN" || 0x01 || keyCheck(32) || nonce(12) || AES-256-GCM(encodeManifest(m), ad = those 50 bytes). */
+/** "CAIRN" || 0x01 || keyCheck(32) || nonce(12) || AES-256-GCM(pad(encodeManifest(m)), ad = those 50 bytes). */
 export async function sealManifest(m: Manifest, fileKey: Uint8Array): Promise<Uint8Array> {
   _checkFileKey(fileKey);
-  const plaintext = encodeManifest(m);
+  const plaintext = _pad(encodeManifest(m));
   const [keyCheck, key] = await Promise.all([_keyCheck(fileKey), _manifestKey(fileKey)]);
   const header = concatBytes(
     SEALED_MAGIC,
@@ -342,5 +372,5 @@ export async function openManifest(sealed: Uint8Array, fileKey: Uint8Array): Pro
   if (!equalBytes(storedCheck, keyCheck)) {
     throw new IntegrityError('sealed manifest: key commitment was altered');
   }
-  return decodeManifest(plaintext);
+  return decodeManifest(_unpad(plaintext));
 }

@@ -110,12 +110,41 @@ export class ReedSolomon {
    * @throws NotEnoughPiecesError when fewer than k pieces are present
    */
   reconstruct(pieces: readonly (Uint8Array | null)[], wanted?: readonly number[]): Uint8Array[] {
+    const { length, targets } = this.#checkReconstruct(pieces, wanted);
+    const outputs = targets.map(() => new Uint8Array(length));
+    this.#rebuild(pieces, targets, outputs, length);
+    return outputs;
+  }
+
+  /**
+   * Same as reconstruct, writing into caller-provided buffers (one per wanted index, each of the
+   * pieces' length) instead of allocating: fresh large buffers are slow to first touch in some
+   * engines, so a caller that decodes segment after segment can reuse its own.
+   */
+  reconstructInto(
+    pieces: readonly (Uint8Array | null)[],
+    wanted: readonly number[] | undefined,
+    outputs: readonly Uint8Array[],
+  ): void {
+    const { length, targets } = this.#checkReconstruct(pieces, wanted);
+    const outputLength = checkPieces(outputs, targets.length, 'outputs');
+    if (targets.length > 0 && outputLength !== length) {
+      throw new RangeError(`outputs must have the pieces' length ${length}, got ${outputLength}`);
+    }
+    this.#rebuild(pieces, targets, outputs, length);
+  }
+
+  /** Validates reconstruct's arguments; returns the piece length and the indices to rebuild. */
+  #checkReconstruct(
+    pieces: readonly (Uint8Array | null)[],
+    wanted: readonly number[] | undefined,
+  ): { length: number; targets: readonly number[] } {
     const { k, n } = this;
     if (!Array.isArray(pieces)) throw new TypeError('pieces must be an array');
     if (pieces.length !== n) {
       throw new RangeError(`pieces must have length n = ${n}, got ${pieces.length}`);
     }
-    const present: number[] = [];
+    let present = 0;
     let length = -1;
     for (let i = 0; i < n; i++) {
       const piece: unknown = pieces[i];
@@ -129,41 +158,47 @@ export class ReedSolomon {
           `pieces must all have the same length: pieces[${i}] has ${piece.length}, expected ${length}`,
         );
       }
-      present.push(i);
+      present++;
     }
-    if (present.length < k) {
+    if (present < k) {
       throw new NotEnoughPiecesError(
-        `need ${k} of the ${n} pieces to reconstruct, only ${present.length} present`,
+        `need ${k} of the ${n} pieces to reconstruct, only ${present} present`,
       );
     }
-
-    let targets: readonly number[];
     if (wanted === undefined) {
       const missing: number[] = [];
       for (let i = 0; i < k; i++) if (pieces[i] == null) missing.push(i);
-      targets = missing;
-    } else {
-      if (!Array.isArray(wanted)) throw new TypeError('wanted must be an array of indices');
-      for (const w of wanted) {
-        if (!Number.isInteger(w) || w < 0 || w >= n) {
-          throw new RangeError(`wanted indices must be integers in 0..${n - 1}, got ${String(w)}`);
-        }
-      }
-      targets = wanted;
+      return { length, targets: missing };
     }
+    if (!Array.isArray(wanted)) throw new TypeError('wanted must be an array of indices');
+    for (const w of wanted) {
+      if (!Number.isInteger(w) || w < 0 || w >= n) {
+        throw new RangeError(`wanted indices must be integers in 0..${n - 1}, got ${String(w)}`);
+      }
+    }
+    return { length, targets: wanted };
+  }
 
-    const result: Uint8Array[] = new Array(targets.length);
+  /** Writes piece targets[t] into outputs[t]: copied when present, else decoded. */
+  #rebuild(
+    pieces: readonly (Uint8Array | null)[],
+    targets: readonly number[],
+    outputs: readonly Uint8Array[],
+    length: number,
+  ): void {
+    const { k } = this;
     const toBuild: number[] = [];
     for (let t = 0; t < targets.length; t++) {
       const piece = pieces[targets[t]!];
-      if (piece != null) result[t] = piece.slice();
+      if (piece != null) outputs[t]!.set(piece);
       else toBuild.push(t);
     }
-    if (toBuild.length === 0) return result;
+    if (toBuild.length === 0) return;
 
     // Decode from the first k present pieces: data pieces come first, and the more of them,
     // the closer the decoding matrix is to the identity.
-    const used = present.slice(0, k);
+    const used: number[] = [];
+    for (let i = 0; used.length < k; i++) if (pieces[i] != null) used.push(i);
     const inverse = this.#inverseFor(used);
     const coef = new Uint8Array(toBuild.length * k);
     for (let b = 0; b < toBuild.length; b++) {
@@ -181,10 +216,8 @@ export class ReedSolomon {
       coef.set(row, b * k);
     }
     const inputs = used.map((i) => pieces[i]!);
-    const outputs = toBuild.map(() => new Uint8Array(length));
-    this.#mul(coef, toBuild.length, k, inputs, outputs, length);
-    for (let b = 0; b < toBuild.length; b++) result[toBuild[b]!] = outputs[b]!;
-    return result;
+    const built = toBuild.map((t) => outputs[t]!);
+    this.#mul(coef, toBuild.length, k, inputs, built, length);
   }
 
   /** Inverse of the rows `used` of the encoding matrix (k x k), from the LRU cache if recent. */

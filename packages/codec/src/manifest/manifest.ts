@@ -12,6 +12,7 @@ import {
 import { concatBytes, equalBytes, randomBytes, utf8 } from '../bytes.ts';
 import { HKDF_INFO, _bufferSource, deriveAesGcmKey, deriveBytes } from '../crypto/hkdf.ts';
 import { FILE_ID_SIZE, FILE_KEY_SIZE, TAG_SIZE } from '../crypto/stream.ts';
+import { MAX_PIECE_SIZE } from '../constants.ts';
 import { ByteReader, ByteWriter, isWellFormedString } from './encoding.ts';
 
 export interface Manifest {
@@ -48,10 +49,9 @@ export const MAX_NAME_BYTES = 1024;
 export const MAX_MIME_TYPE_BYTES = 255;
 export const MAX_SHARDS = 256;
 export const ROOT_SIZE = 32;
-/** Same bounds as the shard layout: leaves of 32..4096 bytes, pieces of leafSize * 2^h up to 4 MiB. */
+/** Same bounds as the shard layout (layout.ts): leaves of 32..4096 bytes, pieces of leafSize * 2^h up to MAX_PIECE_SIZE. */
 export const MIN_LEAF_SIZE = 32;
 export const MAX_LEAF_SIZE = 4096;
-export const MAX_PIECE_SIZE = 4 * 1024 * 1024;
 
 /** Wire ids of the algorithm names (one byte each; 0 is never assigned). */
 export const CIPHER_IDS = { 'aes-256-gcm-stream-v1': 1 } as const;

@@ -20,7 +20,11 @@ export async function runMerkleLocal(
   };
   put(
     'webcrypto sha256 (4 MiB, one call)',
-    await throughput(size, () => globalThis.crypto.subtle.digest('SHA-256', shard), { seconds }),
+    await throughput(
+      size,
+      () => globalThis.crypto.subtle.digest('SHA-256', shard as Uint8Array<ArrayBuffer>),
+      { seconds },
+    ),
   );
   const hashers: ('simd' | 'js')[] = _simdHasher() ? ['simd', 'js'] : ['js'];
   for (const which of hashers) {

@@ -23,7 +23,10 @@ export interface Layout extends LayoutParams {
   /** Plaintext bytes per full segment: k * pieceSize - tag. */
   segmentSize: number;
   segmentCount: number;
-  /** Height of a full piece's subtree in the shard Merkle tree (pieceSize = leafSize * 2^pieceHeight). */
+  /**
+   * Height of a piece's subtree in the shard's Merkle tree: log2(pieceSize / leafSize), or the
+   * whole tree's height when the shard is shorter than one full piece (a one-segment file).
+   */
   pieceHeight: number;
   /** Bytes of every shard (all shards of a file have the same length). */
   shardSize: number;
@@ -81,14 +84,16 @@ export function layoutOf(p: LayoutParams): Layout {
     segmentCount - 1,
   );
   const shardSize = (segmentCount - 1) * p.pieceSize + lastPiece;
+  const leafCount = Math.max(1, Math.ceil(shardSize / p.leafSize));
   return {
     ...p,
     n: p.k + p.m,
     segmentSize,
     segmentCount,
-    pieceHeight: Math.log2(p.pieceSize / p.leafSize),
+    // A single-segment shard may be smaller than one full piece: then the piece is the whole tree.
+    pieceHeight: Math.min(Math.log2(p.pieceSize / p.leafSize), Math.ceil(Math.log2(leafCount))),
     shardSize,
-    leafCount: Math.max(1, Math.ceil(shardSize / p.leafSize)),
+    leafCount,
   };
 }
 

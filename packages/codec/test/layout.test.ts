@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { layoutOf, pieceLength, pieceOffset, segmentPlainLength, SEGMENT_TAG_SIZE } from '../src/layout.ts';
+import {
+  layoutOf,
+  pieceLength,
+  pieceOffset,
+  segmentPlainLength,
+  SEGMENT_TAG_SIZE,
+} from '../src/layout.ts';
 
 test('layout covers the padded plaintext exactly', () => {
   fc.assert(
@@ -23,9 +29,13 @@ test('layout covers the padded plaintext exactly', () => {
           expect(pieceOffset(l, s) % pieceSize).toBe(0);
         }
         expect(plain).toBe(paddedSize);
-        expect(l.shardSize).toBe(pieceOffset(l, l.segmentCount - 1) + pieceLength(l, l.segmentCount - 1));
+        expect(l.shardSize).toBe(
+          pieceOffset(l, l.segmentCount - 1) + pieceLength(l, l.segmentCount - 1),
+        );
         expect(l.leafCount).toBe(Math.max(1, Math.ceil(l.shardSize / leafSize)));
-        expect(2 ** l.pieceHeight * leafSize).toBe(pieceSize);
+        const treeHeight = Math.ceil(Math.log2(l.leafCount));
+        expect(l.pieceHeight).toBe(Math.min(h, treeHeight));
+        if (l.segmentCount > 1) expect(2 ** l.pieceHeight * leafSize).toBe(pieceSize);
       },
     ),
     { numRuns: 500 },

@@ -191,8 +191,12 @@ export class FileEncoding implements AsyncIterable<EncodedSegment> {
       let index = 0;
       const emit = async (plain: Uint8Array, last: boolean): Promise<EncodedSegment> => {
         signal?.throwIfAborted();
-        const buffer = await engine.encode(index, last, plain);
+        // Measure before encoding: a worker engine takes the plaintext over (transfer detaches it).
         const pieceLength = Math.ceil((plain.length + SEGMENT_TAG_SIZE) / k);
+        const buffer = await engine.encode(index, last, plain);
+        if (buffer.length !== (k + m) * pieceLength) {
+          throw new Error(`segment ${index}: engine returned ${buffer.length} bytes`);
+        }
         const pieces = Array.from({ length: k + m }, (_, j) =>
           buffer.subarray(j * pieceLength, (j + 1) * pieceLength),
         );

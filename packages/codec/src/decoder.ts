@@ -54,6 +54,7 @@ export class FileDecoder implements DecodeEngine {
   readonly layout: Layout;
   readonly #cipher: SegmentCipher;
   readonly #rs: ReedSolomon;
+  readonly #scratchBuffers: Uint8Array[] = [];
 
   private constructor(manifest: Manifest, cipher: SegmentCipher, rs: ReedSolomon) {
     this.manifest = manifest;
@@ -113,8 +114,11 @@ export class FileDecoder implements DecodeEngine {
     }
     const missing: number[] = [];
     for (let j = 0; j < k; j++) if (!pieces[j]) missing.push(j);
-    const rebuilt = missing.length > 0 ? this.#rs.reconstruct(pieces, missing) : [];
     const length = pieceLength(this.layout, segment);
+    // Rebuilt pieces go into scratch buffers reused across segments (fresh large allocations
+    // are what slows a browser down here, not the arithmetic).
+    const rebuilt = missing.map((_, i) => this.#scratch(i).subarray(0, length));
+    if (missing.length > 0) this.#rs.reconstructInto(pieces, missing, rebuilt);
     const plainLength = segmentPlainLength(this.layout, segment);
     const ciphertext = new Uint8Array(plainLength + 16);
     let r = 0;
@@ -125,6 +129,10 @@ export class FileDecoder implements DecodeEngine {
     const last = segment === segmentCount - 1;
     const padded = await this.#cipher.decrypt(segment, last, ciphertext);
     return this.#stripPadding(segment, padded);
+  }
+
+  #scratch(i: number): Uint8Array {
+    return (this.#scratchBuffers[i] ??= new Uint8Array(this.layout.pieceSize));
   }
 
   #stripPadding(segment: number, padded: Uint8Array): Uint8Array {

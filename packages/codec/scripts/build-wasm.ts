@@ -24,7 +24,11 @@ export async function assemble(watPath: string): Promise<string> {
   const text = readFileSync(watPath, 'utf8');
   const module = wabt.parseWat(basename(watPath), text, { simd: true, bulk_memory: true });
   module.validate();
-  const { buffer } = module.toBinary({ log: false, canonicalize_lebs: true, write_debug_names: false });
+  const { buffer } = module.toBinary({
+    log: false,
+    canonicalize_lebs: true,
+    write_debug_names: false,
+  });
   module.destroy();
   const base64 = Buffer.from(buffer).toString('base64');
   return (

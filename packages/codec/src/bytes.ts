@@ -58,7 +58,8 @@ export function randomBytes(length: number): Uint8Array {
 
 export const utf8 = {
   encode: (s: string): Uint8Array => new TextEncoder().encode(s),
-  decode: (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b),
+  decode: (b: Uint8Array): string =>
+    new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b),
 };
 
 /** Copies a view into a fresh ArrayBuffer-backed array (so it can be transferred or used by WebCrypto). */

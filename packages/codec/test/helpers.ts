@@ -53,7 +53,10 @@ export function hosts(
       if (behaviour.lost?.(shard, segment)) return null;
       let piece = pieceOf(stored, shard, segment);
       piece = behaviour.tamper?.(shard, segment, piece) ?? piece;
-      return { piece, proof: stored.trees[shard]!.subtreeProof(stored.layout.pieceHeight, segment) };
+      return {
+        piece,
+        proof: stored.trees[shard]!.subtreeProof(stored.layout.pieceHeight, segment),
+      };
     },
     { requests: 0 },
   );
@@ -68,7 +71,8 @@ export async function collect(gen: AsyncIterable<Uint8Array>): Promise<Uint8Arra
 
 export function randomData(length: number): Uint8Array {
   const out = new Uint8Array(length);
-  for (let i = 0; i < length; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(length, i + 65536)));
+  for (let i = 0; i < length; i += 65536)
+    crypto.getRandomValues(out.subarray(i, Math.min(length, i + 65536)));
   return out;
 }
 
@@ -79,7 +83,10 @@ export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
 }
 
 /** Chops bytes into irregular chunks, like a network or disk stream would. */
-export function* chunked(bytes: Uint8Array, sizes: number[] = [1, 7, 4096, 65537, 333]): Generator<Uint8Array> {
+export function* chunked(
+  bytes: Uint8Array,
+  sizes: number[] = [1, 7, 4096, 65537, 333],
+): Generator<Uint8Array> {
   let offset = 0;
   for (let i = 0; offset < bytes.length; i++) {
     const n = sizes[i % sizes.length]!;

@@ -18,13 +18,17 @@ describe('size-class padding', () => {
 
   test('never shrinks, overhead at most 12%, idempotent, monotone', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: Math.floor(Number.MAX_SAFE_INTEGER / 2) }), fc.nat(1000), (n, d) => {
-        const p = paddedSize(n);
-        expect(p).toBeGreaterThanOrEqual(n);
-        if (n > MIN_PADDED_SIZE) expect((p - n) / n).toBeLessThanOrEqual(0.12);
-        expect(paddedSize(p)).toBe(p);
-        expect(paddedSize(n + d)).toBeGreaterThanOrEqual(p);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: Math.floor(Number.MAX_SAFE_INTEGER / 2) }),
+        fc.nat(1000),
+        (n, d) => {
+          const p = paddedSize(n);
+          expect(p).toBeGreaterThanOrEqual(n);
+          if (n > MIN_PADDED_SIZE) expect((p - n) / n).toBeLessThanOrEqual(0.12);
+          expect(paddedSize(p)).toBe(p);
+          expect(paddedSize(n + d)).toBeGreaterThanOrEqual(p);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

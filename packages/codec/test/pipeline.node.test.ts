@@ -10,11 +10,12 @@ const MiB = 2 ** 20;
 
 function* generated(total: number, hash: ReturnType<typeof sha256.create>) {
   let x = 0x9e3779b9;
-  for (let sent = 0; sent < total; ) {
+  for (let sent = 0; sent < total;) {
     const n = Math.min(1 * MiB + 13, total - sent);
     const chunk = new Uint8Array(n);
     const words = new Uint32Array(chunk.buffer, 0, n >>> 2);
-    for (let i = 0; i < words.length; i++) words[i] = x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    for (let i = 0; i < words.length; i++)
+      words[i] = x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
     hash.update(chunk);
     sent += n;
     yield chunk;

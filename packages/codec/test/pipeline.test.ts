@@ -91,13 +91,17 @@ describe('every tamper is caught with its specific error', () => {
       }
     }
     // Shard 1 lies on every piece: still decodes from the others (m = 2).
-    const liar = hosts(stored, { tamper: (shard, _s, piece) => (shard === 1 ? flipBit(piece, 9) : undefined) });
+    const liar = hosts(stored, {
+      tamper: (shard, _s, piece) => (shard === 1 ? flipBit(piece, 9) : undefined),
+    });
     expect(await collect(decoder.decode(liar))).toEqual(data);
   });
 
   test('more liars than parity: NotEnoughPiecesError naming the failed verifications', async () => {
     const { stored, decoder } = await setup();
-    const liars = hosts(stored, { tamper: (shard, _s, piece) => (shard < 3 ? flipBit(piece, 3) : undefined) });
+    const liars = hosts(stored, {
+      tamper: (shard, _s, piece) => (shard < 3 ? flipBit(piece, 3) : undefined),
+    });
     const err = await collect(decoder.decode(liars)).catch((e: Error) => e);
     expect((err as Error).name).toBe('NotEnoughPiecesError');
     expect((err as Error).message).toMatch(/failed verification/);
@@ -105,7 +109,9 @@ describe('every tamper is caught with its specific error', () => {
 
   test('too many hosts gone: NotEnoughPiecesError', async () => {
     const { stored, decoder } = await setup();
-    const err = await collect(decoder.decode(hosts(stored, { lost: (shard) => shard >= 2 }))).catch((e: Error) => e);
+    const err = await collect(decoder.decode(hosts(stored, { lost: (shard) => shard >= 2 }))).catch(
+      (e: Error) => e,
+    );
     expect((err as Error).name).toBe('NotEnoughPiecesError');
   });
 
@@ -120,34 +126,57 @@ describe('every tamper is caught with its specific error', () => {
   test('pieces that bypass verification still fail authentication (IntegrityError)', async () => {
     const { stored, decoder } = await setup();
     const n = stored.layout.n;
-    const pieces = (segment: number) => Array.from({ length: n }, (_, j) => pieceOf(stored, j, segment));
+    const pieces = (segment: number) =>
+      Array.from({ length: n }, (_, j) => pieceOf(stored, j, segment));
     // flipped bit in a data piece
     const flipped = pieces(0);
     flipped[0] = flipBit(flipped[0]!, 100);
-    await expect(decoder.decodeSegment(0, flipped)).rejects.toHaveProperty('name', 'IntegrityError');
+    await expect(decoder.decodeSegment(0, flipped)).rejects.toHaveProperty(
+      'name',
+      'IntegrityError',
+    );
     // flipped bit in the tag (the end of the ciphertext lives in the last data piece)
     const tag = pieces(1);
     tag[small.k - 1] = flipBit(tag[small.k - 1]!, tag[small.k - 1]!.length * 8 - 1);
     await expect(decoder.decodeSegment(1, tag)).rejects.toHaveProperty('name', 'IntegrityError');
     // segments swapped or reordered
-    await expect(decoder.decodeSegment(1, pieces(2))).rejects.toHaveProperty('name', 'IntegrityError');
+    await expect(decoder.decodeSegment(1, pieces(2))).rejects.toHaveProperty(
+      'name',
+      'IntegrityError',
+    );
     // a segment from another file under the same key
-    const other = await store([randomData(4 * smallSegment + 5)], { ...small, fileKey: stored.fileKey });
+    const other = await store([randomData(4 * smallSegment + 5)], {
+      ...small,
+      fileKey: stored.fileKey,
+    });
     const foreign = Array.from({ length: n }, (_, j) => pieceOf(other, j, 0));
-    await expect(decoder.decodeSegment(0, foreign)).rejects.toHaveProperty('name', 'IntegrityError');
+    await expect(decoder.decodeSegment(0, foreign)).rejects.toHaveProperty(
+      'name',
+      'IntegrityError',
+    );
   });
 
   test('a wrong key: WrongKeyError', async () => {
     const { stored } = await setup();
-    await expect(FileDecoder.open(stored.sealed, generateFileKey())).rejects.toHaveProperty('name', 'WrongKeyError');
+    await expect(FileDecoder.open(stored.sealed, generateFileKey())).rejects.toHaveProperty(
+      'name',
+      'WrongKeyError',
+    );
   });
 
   test('a flipped bit in the sealed manifest is caught', async () => {
     const { stored } = await setup();
     for (let bit = 0; bit < stored.sealed.length * 8; bit += 13) {
-      const err = await FileDecoder.open(flipBit(stored.sealed, bit), stored.fileKey).catch((e: Error) => e);
+      const err = await FileDecoder.open(flipBit(stored.sealed, bit), stored.fileKey).catch(
+        (e: Error) => e,
+      );
       expect(err).toBeInstanceOf(Error);
-      expect(['IntegrityError', 'MalformedError', 'UnsupportedVersionError', 'WrongKeyError']).toContain((err as Error).name);
+      expect([
+        'IntegrityError',
+        'MalformedError',
+        'UnsupportedVersionError',
+        'WrongKeyError',
+      ]).toContain((err as Error).name);
     }
   });
 
@@ -156,18 +185,35 @@ describe('every tamper is caught with its specific error', () => {
     const fileId = generateFileId();
     const cipher = await SegmentCipher.create(fileKey, fileId);
     const plain = [randomData(100), randomData(100), randomData(50)];
-    const sealed = await Promise.all(plain.map((p, i) => cipher.encrypt(i, i === plain.length - 1, p)));
-    expect(await collect(decryptSegments(fileKey, fileId, sealed))).toEqual(
-      await collect((async function* () { yield* plain; })()),
+    const sealed = await Promise.all(
+      plain.map((p, i) => cipher.encrypt(i, i === plain.length - 1, p)),
     );
-    await expect(collect(decryptSegments(fileKey, fileId, sealed.slice(0, 2)))).rejects.toHaveProperty('name', 'TruncatedError');
-    await expect(collect(decryptSegments(fileKey, fileId, [sealed[1]!, sealed[0]!, sealed[2]!]))).rejects.toHaveProperty('name', 'IntegrityError');
-    await expect(collect(decryptSegments(fileKey, fileId, []))).rejects.toHaveProperty('name', 'TruncatedError');
+    expect(await collect(decryptSegments(fileKey, fileId, sealed))).toEqual(
+      await collect(
+        (async function* () {
+          yield* plain;
+        })(),
+      ),
+    );
+    await expect(
+      collect(decryptSegments(fileKey, fileId, sealed.slice(0, 2))),
+    ).rejects.toHaveProperty('name', 'TruncatedError');
+    await expect(
+      collect(decryptSegments(fileKey, fileId, [sealed[1]!, sealed[0]!, sealed[2]!])),
+    ).rejects.toHaveProperty('name', 'IntegrityError');
+    await expect(collect(decryptSegments(fileKey, fileId, []))).rejects.toHaveProperty(
+      'name',
+      'TruncatedError',
+    );
   });
 });
 
 test('the in-thread engine rejects out-of-order and mis-sized segments', async () => {
-  const enc = await SegmentEncoder.create({ ...small, fileKey: generateFileKey(), fileId: generateFileId() });
+  const enc = await SegmentEncoder.create({
+    ...small,
+    fileKey: generateFileKey(),
+    fileId: generateFileId(),
+  });
   await expect(enc.encode(1, false, new Uint8Array(smallSegment))).rejects.toThrow(RangeError);
   await expect(enc.encode(0, false, new Uint8Array(10))).rejects.toThrow(RangeError);
   await expect(enc.finish()).rejects.toThrow(/last segment/);

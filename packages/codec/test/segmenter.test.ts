@@ -38,6 +38,8 @@ test('reads a ReadableStream', async () => {
 });
 
 test('rejects non-byte chunks and bad sizes', async () => {
-  await expect(collect(segmentBytes(['nope' as unknown as Uint8Array], 4))).rejects.toThrow(TypeError);
+  await expect(collect(segmentBytes(['nope' as unknown as Uint8Array], 4))).rejects.toThrow(
+    TypeError,
+  );
   await expect(collect(segmentBytes([], 0))).rejects.toThrow(RangeError);
 });

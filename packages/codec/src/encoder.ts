@@ -184,7 +184,7 @@ export class FileEncoding implements AsyncIterable<EncodedSegment> {
       fileId: this.fileId,
       kernel: this.#options.kernel ?? 'auto',
     };
-    const engine = await (this.#options.engine ?? SegmentEncoder.create)(init);
+    const engine: SegmentEngine = await (this.#options.engine ?? SegmentEncoder.create)(init);
     try {
       const segmentSize = segmentSizeFor(k, pieceSize);
       let total = 0;

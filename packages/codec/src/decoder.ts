@@ -6,11 +6,10 @@
  */
 import { SegmentCipher } from './crypto/index.ts';
 import { ReedSolomon, type ErasureKernel } from './erasure/index.ts';
-import { IntegrityError, NotEnoughPiecesError, TruncatedError } from './errors.ts';
+import { IntegrityError, NotEnoughPiecesError } from './errors.ts';
 import { layoutOf, pieceLength, segmentPlainLength, type Layout } from './layout.ts';
 import { openManifest, type Manifest } from './manifest/index.ts';
 import { subtreeRoot, verifyProof } from './merkle/index.ts';
-import { iterateBytes, type ByteSource } from './segmenter.ts';
 
 export function layoutOfManifest(manifest: Manifest): Layout {
   return layoutOf({
@@ -236,36 +235,4 @@ export async function* decodeFile(
 ): AsyncGenerator<Uint8Array> {
   const decoder = await FileDecoder.open(sealedManifest, fileKey);
   yield* decoder.decode(fetchPiece, options);
-}
-
-/**
- * Decrypts a sequence of whole encrypted segments (as stored or sent in order) where the count is
- * not known in advance: a segment is decrypted as last only when no segment follows it, so a
- * stream cut short ends in TruncatedError instead of silently shorter output.
- */
-export async function* decryptSegments(
-  fileKey: Uint8Array,
-  fileId: Uint8Array,
-  segments: ByteSource,
-): AsyncGenerator<Uint8Array> {
-  const cipher = await SegmentCipher.create(fileKey, fileId);
-  let index = 0;
-  let pending: Uint8Array | undefined;
-  for await (const segment of iterateBytes(segments)) {
-    if (pending) yield await cipher.decrypt(index++, false, pending);
-    pending = segment;
-  }
-  if (!pending) throw new TruncatedError('no segments at all');
-  try {
-    yield await cipher.decrypt(index, true, pending);
-  } catch (err) {
-    if ((err as Error).name !== 'IntegrityError') throw err;
-    // Distinguish a cut-off stream (a valid non-final segment) from corruption.
-    try {
-      await cipher.decrypt(index, false, pending);
-    } catch {
-      throw err;
-    }
-    throw new TruncatedError(`the stream ended after segment ${index}, which is not the last`);
-  }
 }

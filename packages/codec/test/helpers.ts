@@ -63,7 +63,9 @@ export function hosts(
   return fetcher;
 }
 
-export async function collect(gen: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+export async function collect(
+  gen: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<Uint8Array> {
   const out: Uint8Array[] = [];
   for await (const x of gen) out.push(x);
   return concatBytes(...out);
@@ -93,4 +95,14 @@ export function* chunked(
     yield bytes.subarray(offset, offset + n);
     offset += n;
   }
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function errorOf(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
 }

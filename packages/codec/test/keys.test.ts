@@ -12,17 +12,9 @@ import {
   toChecksumAddress,
   validateRecoveryPhrase,
 } from '../src/crypto/index.ts';
+import { errorOf } from './helpers.ts';
 
 const DEV = 'test test test test test test test test test test test junk';
-
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 // From the BIP-39 reference vectors (trezor/python-mnemonic vectors.json, passphrase "TREZOR").
 const BIP39_VECTORS = [

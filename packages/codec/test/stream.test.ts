@@ -15,15 +15,7 @@ import {
   generateFileKey,
   importAesGcmKey,
 } from '../src/crypto/index.ts';
-
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
+import { errorOf } from './helpers.ts';
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];

@@ -8,7 +8,8 @@
  * byte (or last 33 bytes when the body is 32 bytes), 0x80 and the bit length.
  */
 
-const K = new Int32Array([
+/** SHA-256 round constants (FIPS 180-4, 4.2.2); shared with the SIMD kernel's generator. */
+export const SHA256_K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -18,7 +19,8 @@ const K = new Int32Array([
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
-const IV = new Int32Array([
+/** SHA-256 initial hash value (FIPS 180-4, 5.3.3). */
+export const SHA256_IV = new Int32Array([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
 
@@ -45,7 +47,7 @@ function _compress(): void {
     h = S[7]!;
   for (let t = 0; t < 64; t++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[t]! + W[t]!) | 0;
+    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + SHA256_K[t]! + W[t]!) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
     h = g;
@@ -95,7 +97,7 @@ export function hashPrefixedJs(
   const fullBlocks = len >>> 6;
   for (let m = 0; m < count; m++) {
     const p = off + m * len;
-    S.set(IV);
+    S.set(SHA256_IV);
     for (let b = 0; b < fullBlocks; b++) {
       if (b === 0) {
         W[0] = (prefix << 24) | (src[p]! << 16) | (src[p + 1]! << 8) | src[p + 2]!;

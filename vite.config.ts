@@ -12,6 +12,8 @@ const packageTests = 'packages/*/test/**/*.test.ts';
 export default defineConfig({
   plugins: [sveltekit()],
   server: { fs: { allow: ['packages'] } },
+  // The plugin-timing report is noise on a 2-core machine where any build is "slow".
+  build: { rolldownOptions: { checks: { pluginTimings: false } } },
   test: {
     projects: [
       {

@@ -19,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: [packageTests, 'tests/**/*.test.ts'],
+          include: [packageTests, 'relay/test/**/*.test.ts', 'tests/**/*.test.ts'],
           exclude: ['**/*.browser.test.ts', '**/node_modules/**'],
           environment: 'node',
           testTimeout: 120_000,

@@ -46,6 +46,12 @@ export interface DecodeOptions {
   kernel?: ErasureKernel | 'auto';
   /** Where verification and decoding run (default: this thread). */
   engine?: DecodeEngine;
+  /** Told of every piece that was unavailable or failed verification, so hosts can be scored. */
+  onRejected?: (event: {
+    shard: number;
+    segment: number;
+    reason: 'unavailable' | 'corrupt';
+  }) => void;
 }
 
 export class FileDecoder implements DecodeEngine {
@@ -194,6 +200,7 @@ async function* decodePieces(
           if (verified >= k) return;
           if (!response) {
             failures.missing++;
+            options.onRejected?.({ shard, segment, reason: 'unavailable' });
           } else if (await engine.verifyPiece(shard, segment, response.piece, response.proof)) {
             if (verified >= k) return;
             pieces[shard] = response.piece;
@@ -201,6 +208,7 @@ async function* decodePieces(
           } else {
             failures.corrupt++;
             distrusted.add(shard);
+            options.onRejected?.({ shard, segment, reason: 'corrupt' });
           }
         })().finally(() => inFlight.delete(p));
         inFlight.add(p);

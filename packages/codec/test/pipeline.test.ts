@@ -95,11 +95,16 @@ describe('every tamper is caught with its specific error', () => {
         expect(decoder.verifyPiece(shard, segment, flipBit(piece, bit), proof)).toBe(false);
       }
     }
-    // Shard 1 lies on every piece: still decodes from the others (m = 2).
+    // Shard 1 lies on every piece: still decodes from the others (m = 2), and it is reported
+    // once: after the first lie it is not asked again.
     const liar = hosts(stored, {
       tamper: (shard, _s, piece) => (shard === 1 ? flipBit(piece, 9) : undefined),
     });
-    expect(await collect(decoder.decode(liar))).toEqual(data);
+    const rejected: unknown[] = [];
+    expect(await collect(decoder.decode(liar, { onRejected: (e) => rejected.push(e) }))).toEqual(
+      data,
+    );
+    expect(rejected).toEqual([{ shard: 1, segment: 0, reason: 'corrupt' }]);
   });
 
   test('more liars than parity: NotEnoughPiecesError naming the failed verifications', async () => {

@@ -1,0 +1,61 @@
+/**
+ * Download: any k verified pieces per segment, from the hosts holding the shards, with a few
+ * extra requests in flight to cut the long tail; hosts that are gone or lie are reported.
+ */
+import { FileDecoder, toHex, type DecodeEngine, type Manifest } from '@cairn/codec';
+import type { Placement, ShardTransport } from './types.ts';
+
+export interface DownloadOptions {
+  /** Extra piece requests per segment beyond the k needed. @default 2 */
+  hedge?: number;
+  signal?: AbortSignal;
+  /** Verification and decoding in a worker (from `@cairn/codec/worker`). */
+  engine?: DecodeEngine;
+  /** A host that failed to serve a piece, or served a corrupt one. */
+  onFault?: (fault: {
+    host: string;
+    shard: number;
+    segment: number;
+    reason: 'unavailable' | 'corrupt';
+  }) => void;
+}
+
+export async function* download(
+  manifest: Manifest,
+  fileKey: Uint8Array,
+  placements: readonly Placement[],
+  transport: ShardTransport,
+  options: DownloadOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const decoder = await FileDecoder.create(manifest, fileKey);
+  const { layout } = decoder;
+  const hostOf = new Map(placements.map((p) => [p.shard, p.host]));
+  yield* decoder.decode(
+    async ({ segment, shard, signal }) => {
+      const host = hostOf.get(shard);
+      if (!host) return null;
+      const offset = segment * layout.pieceSize;
+      const length = Math.min(layout.pieceSize, layout.shardSize - offset);
+      return transport.getPiece(
+        host,
+        {
+          shardId: toHex(manifest.roots[shard]!),
+          offset,
+          length,
+          proofHeight: layout.pieceHeight,
+          pieceIndex: segment,
+        },
+        { signal },
+      );
+    },
+    {
+      hedge: options.hedge ?? 2,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.engine ? { engine: options.engine } : {}),
+      onRejected: ({ shard, segment, reason }) => {
+        const host = hostOf.get(shard);
+        if (host) options.onFault?.({ host, shard, segment, reason });
+      },
+    },
+  );
+}

@@ -1,0 +1,12 @@
+/**
+ * @packageDocumentation
+ *
+ * `@cairn/drive`: the public facade of Cairn. Upload a file to hosts and download it back,
+ * over any `ShardTransport` (the peer package provides the libp2p one).
+ */
+export * from './errors.ts';
+export * from './types.ts';
+export * from './select.ts';
+export * from './upload.ts';
+export * from './download.ts';
+export { Channel } from './channel.ts';

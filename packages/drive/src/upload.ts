@@ -1,0 +1,210 @@
+/**
+ * Upload: two passes over a re-readable source. The first computes the shards' Merkle roots
+ * (hosts, and later deals, commit to a root before any byte is sent); the second encodes again
+ * (deterministic under the same file key and id) and streams shard j to host j, all hosts in
+ * parallel, with bounded memory: each host's queue holds at most `queueDepth` pieces. Shards
+ * whose host failed are placed on other hosts in further passes.
+ */
+import {
+  encodeFile,
+  equalBytes,
+  generateFileId,
+  generateFileKey,
+  iterateBytes,
+  layoutOfManifest,
+  sealManifest,
+  toHex,
+  type ByteSource,
+  type EncodeOptions,
+  type Layout,
+  type Manifest,
+} from '@cairn/codec';
+import { Channel } from './channel.ts';
+import { DriveError, UploadFailedError } from './errors.ts';
+import { selectHosts } from './select.ts';
+import type { HostInfo, Placement, ShardTransport, UploadProgress } from './types.ts';
+
+export interface UploadOptions extends Omit<EncodeOptions, 'signal' | 'fileKey' | 'fileId'> {
+  hosts: readonly HostInfo[];
+  transport: ShardTransport;
+  /** Further passes for shards whose host failed. @default 2 */
+  retries?: number;
+  /** Pieces queued per host before the encoder waits. @default 2 */
+  queueDepth?: number;
+  /** Plaintext size, when known, for progress. */
+  size?: number;
+  onProgress?: (progress: UploadProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface UploadResult {
+  manifest: Manifest;
+  sealedManifest: Uint8Array;
+  fileKey: Uint8Array;
+  placements: Placement[];
+}
+
+/** The source changed between the two reads of an upload. */
+export class SourceChangedError extends DriveError {
+  override name = 'SourceChangedError' as const;
+}
+
+export async function upload(
+  open: () => ByteSource,
+  options: UploadOptions,
+): Promise<UploadResult> {
+  const { signal } = options;
+  const fileKey = generateFileKey();
+  const fileId = generateFileId();
+  const encodeOptions = { ...options, fileKey, fileId, ...(signal ? { signal } : {}) };
+  const report = (p: Omit<UploadProgress, 'shards' | 'total'>, n: number) =>
+    options.onProgress?.({
+      ...p,
+      shards: n,
+      ...(options.size !== undefined ? { total: options.size } : {}),
+    });
+
+  // Pass 1: the roots.
+  let read = 0;
+  const first = encodeFile(
+    counted(open(), (n) => (read += n)),
+    encodeOptions,
+  );
+  for await (const segment of first) {
+    report({ phase: 'hashing', bytes: read, shardsStored: 0 }, segment.pieces.length);
+  }
+  const manifest = first.manifest();
+  const layout = layoutOfManifest(manifest);
+
+  const placements = new Map<number, Placement>();
+  const tried = new Set<string>();
+  let pending = [...Array(layout.n).keys()];
+  const retries = options.retries ?? 2;
+  const failures: unknown[] = [];
+  for (let pass = 0; pending.length > 0; pass++) {
+    if (pass > retries) {
+      throw new UploadFailedError(
+        `${pending.length} of ${layout.n} shards could not be placed after ${retries} retries`,
+        { cause: new AggregateError(failures) },
+      );
+    }
+    const chosen = selectHosts(options.hosts, pending.length, {
+      shardSize: layout.shardSize,
+      exclude: tried,
+    });
+    const targets = new Map(pending.map((shard, i) => [shard, chosen[i]!.peerId]));
+    for (const host of targets.values()) tried.add(host);
+    const phase = pass === 0 ? 'uploading' : 'retrying';
+    let sent = 0;
+    let stored = 0;
+    const progress = () =>
+      report({ phase, bytes: sent, shardsStored: placements.size + stored }, layout.n);
+    const results = await sendPass(
+      () => counted(open(), (n) => ((sent += n), progress())),
+      encodeOptions,
+      manifest,
+      layout,
+      targets,
+      options,
+      (count) => ((stored = count), progress()),
+    );
+    pending = [];
+    for (const [shard, result] of results) {
+      if (result.ok)
+        placements.set(shard, {
+          shard,
+          host: targets.get(shard)!,
+          ...(result.receipt ? { receipt: result.receipt } : {}),
+        });
+      else {
+        failures.push(result.error);
+        pending.push(shard);
+      }
+    }
+  }
+  report({ phase: 'done', bytes: manifest.size, shardsStored: layout.n }, layout.n);
+  return {
+    manifest,
+    sealedManifest: await sealManifest(manifest, fileKey),
+    fileKey,
+    placements: [...placements.values()].sort((a, b) => a.shard - b.shard),
+  };
+}
+
+/** Passes a source through, telling `onBytes` how many plaintext bytes went by. */
+async function* counted(
+  source: ByteSource,
+  onBytes: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of iterateBytes(source)) {
+    onBytes(chunk.length);
+    yield chunk;
+  }
+}
+
+type PassResult = { ok: true; receipt?: Uint8Array } | { ok: false; error: unknown };
+
+async function sendPass(
+  open: () => ByteSource,
+  encodeOptions: EncodeOptions,
+  manifest: Manifest,
+  layout: Layout,
+  targets: Map<number, string>,
+  options: UploadOptions,
+  onStored: (count: number) => void,
+): Promise<Map<number, PassResult>> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const channels = new Map<number, Channel<Uint8Array>>();
+  const puts = new Map<number, Promise<PassResult>>();
+  let stored = 0;
+  for (const [shard, host] of targets) {
+    const channel = new Channel<Uint8Array>(options.queueDepth ?? 2);
+    channels.set(shard, channel);
+    const request = {
+      shardId: toHex(manifest.roots[shard]!),
+      size: layout.shardSize,
+      leafSize: layout.leafSize,
+    };
+    puts.set(
+      shard,
+      options.transport
+        .putShard(host, request, channel, { signal: controller.signal })
+        .then(
+          (r): PassResult => {
+            onStored(++stored);
+            return { ok: true, ...(r.receipt ? { receipt: r.receipt } : {}) };
+          },
+          (error: unknown): PassResult => ({ ok: false, error }),
+        )
+        .finally(() => channel.fail(new Error('the host stopped reading'))),
+    );
+  }
+  try {
+    const encoding = encodeFile(open(), encodeOptions);
+    for await (const segment of encoding) {
+      await Promise.all(
+        [...channels].map(([shard, channel]) =>
+          channel.failed ? undefined : channel.push(segment.pieces[shard]!).catch(() => undefined),
+        ),
+      );
+    }
+    const again = encoding.manifest();
+    if (!again.roots.every((root, j) => equalBytes(root, manifest.roots[j]!))) {
+      controller.abort(new SourceChangedError('the file changed while it was being uploaded'));
+      throw new SourceChangedError('the file changed while it was being uploaded');
+    }
+    for (const channel of channels.values()) channel.close();
+    const results = new Map<number, PassResult>();
+    for (const [shard, put] of puts) results.set(shard, await put);
+    return results;
+  } catch (err) {
+    controller.abort(err);
+    for (const channel of channels.values()) channel.fail(err);
+    await Promise.allSettled(puts.values());
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * @packageDocumentation
+ *
+ * The host directory: hosts sign a `HostAnnouncement` (capacity, price, wallet, addresses) with
+ * their libp2p key and send it to relays on `/cairn/directory/announce/1.0.0`; clients ask a
+ * relay for hosts on `/cairn/directory/query/1.0.0`. Records are verified on every hop, so a
+ * relay can drop or withhold records but cannot forge or alter them.
+ *
+ * @example
+ * ```ts
+ * const record = await signAnnouncement(privateKey, {
+ *   multiaddrs, freeCapacity: 5n * 2n ** 30n, price: '1000', wallet: '0xabc...',
+ * })
+ * await announce(hostNode, relayAddr, record)
+ * const hosts = await queryHosts(clientNode, relayAddr, { minFreeCapacity: 2n ** 30n, limit: 10 })
+ * ```
+ */
+export * from './constants.ts';
+export * from './errors.ts';
+export {
+  signAnnouncement,
+  encodeAnnouncement,
+  decodeAnnouncement,
+  verifyAnnouncement,
+} from './announcement.ts';
+export type {
+  HostAnnouncement,
+  SignedHostAnnouncement,
+  SignAnnouncementParameters,
+  VerifyAnnouncementOptions,
+  WalletAddress,
+} from './announcement.ts';
+export { Directory } from './directory.ts';
+export type { DirectoryInit, HostFilter, PutResult } from './directory.ts';
+export { handleDirectoryProtocols, announce, queryHosts } from './protocol.ts';
+export type {
+  AnnounceResponse,
+  DirectoryClientNode,
+  DirectoryClientOptions,
+  DirectoryPeer,
+  DirectoryProtocolInit,
+  DirectoryProtocols,
+  DirectoryServerNode,
+  QueryHostsOptions,
+} from './protocol.ts';

@@ -1,1 +1,299 @@
-export {};
+/**
+ * @packageDocumentation
+ *
+ * The Cairn relay: a Node libp2p server that helps browsers find and reach each other.
+ * It runs circuit relay v2 for signalling and connection set-up only (relayed connections stay
+ * limited in bytes and time, so shards never flow through it), keeps the host directory and
+ * shares it with other relays over gossipsub, and serves the built app over HTTP with
+ * `/healthz` and `/metrics`.
+ *
+ * @example
+ * ```ts
+ * const relay = await startRelay({ httpPort: 0, listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
+ * console.log(relay.multiaddrs, relay.httpUrl)
+ * await relay.stop()
+ * ```
+ */
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import {
+  RELAY_V2_HOP_CODEC,
+  RELAY_V2_STOP_CODEC,
+  circuitRelayServer,
+} from '@libp2p/circuit-relay-v2';
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2';
+import { gossipsub } from '@libp2p/gossipsub';
+import type { GossipSub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { Identify } from '@libp2p/identify';
+import type {
+  Libp2p,
+  MultiaddrConnection,
+  PrivateKey,
+  Stream,
+  StreamMessageEvent,
+} from '@libp2p/interface';
+import { ping } from '@libp2p/ping';
+import type { Ping } from '@libp2p/ping';
+import { webSockets } from '@libp2p/websockets';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import { Directory, handleDirectoryProtocols } from '../../packages/peer/src/directory/index.ts';
+import type { DirectoryProtocols } from '../../packages/peer/src/directory/index.ts';
+import { DEFAULT_HTTP_PORT, DEFAULT_LISTEN } from './config.ts';
+import type { RelayConfig } from './config.ts';
+import { DirectoryGossip } from './gossip.ts';
+import { createRelayHttpServer } from './http.ts';
+import { loadOrCreateIdentity } from './identity.ts';
+import { createRelayMetrics } from './metrics.ts';
+import { streamMetrics } from './stream-metrics.ts';
+
+export type { RelayConfig } from './config.ts';
+export {
+  parseRelayArgs,
+  HELP,
+  DEFAULT_LISTEN,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_APP_DIR,
+} from './config.ts';
+export { loadOrCreateIdentity } from './identity.ts';
+
+export type RelayServices = {
+  identify: Identify;
+  ping: Ping;
+  relay: CircuitRelayService;
+  pubsub: GossipSub;
+};
+
+export type RelayNode = Libp2p<RelayServices>;
+
+export interface Relay {
+  node: RelayNode;
+  directory: Directory;
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:8080 */
+  httpUrl: string;
+  /** The relay's libp2p addresses, each ending in /p2p/<peer id>. */
+  multiaddrs: Multiaddr[];
+  /** Stop libp2p and the HTTP server; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const DIRECTORY_PRUNE_INTERVAL_MS = 60_000;
+const PEER_REDIAL_INTERVAL_MS = 30_000;
+
+function ipOf(ma: Multiaddr): string | undefined {
+  return ma.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value;
+}
+
+/** WebSocket listen addresses become wss (`/tls/ws`) when the relay has a certificate. */
+function secureListen(addrs: string[]): string[] {
+  return addrs.map((a) => (/\/(tls\/ws|wss)$/.test(a) ? a : a.replace(/\/ws$/, '/tls/ws')));
+}
+
+/** Start a relay. Resolves once libp2p listens and the HTTP server accepts requests. */
+export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
+  const log = config.log ?? (() => {});
+  const started = Date.now();
+  let privateKey: PrivateKey | undefined;
+  if (config.identityFile != null)
+    ({ privateKey } = await loadOrCreateIdentity(config.identityFile, log));
+
+  const tls =
+    config.tlsCert != null && config.tlsKey != null
+      ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) }
+      : undefined;
+  const listen =
+    tls != null
+      ? secureListen(config.listen ?? [DEFAULT_LISTEN])
+      : (config.listen ?? [DEFAULT_LISTEN]);
+  const maxConnectionsPerIp = config.maxConnectionsPerIp ?? 64;
+  const directory = new Directory({ maxEntries: config.maxDirectoryEntries });
+
+  // Filled in once the node exists; the gater and the gauges run only after start.
+  const ref: { node?: RelayNode } = {};
+  const metrics = createRelayMetrics({
+    connections: () => ref.node?.getConnections().length ?? 0,
+    peers: () => ref.node?.getPeers().length ?? 0,
+    reservations: () => ref.node?.services.relay.reservations.size ?? 0,
+    directoryHosts: () => {
+      directory.prune();
+      return directory.size;
+    },
+  });
+
+  // The relay server exposes no byte counts, so count what arrives on its streams: data a
+  // source sends arrives on its hop stream, data a destination sends arrives on the stop stream
+  // the relay opened to it. A 'message' listener of our own would switch the stream to flowing
+  // mode before the relay reads it (and lose data), so watch the events it dispatches instead.
+  const countBytes = (stream: Stream, direction: 'source' | 'destination'): void => {
+    const dispatch = stream.dispatchEvent.bind(stream);
+    stream.dispatchEvent = (evt: Event): boolean => {
+      if (evt.type === 'message') {
+        metrics.relayedBytes.inc({ direction }, (evt as StreamMessageEvent).data.byteLength);
+      }
+      return dispatch(evt);
+    };
+  };
+  const onProtocolStream = (stream: Stream): void => {
+    if (stream.protocol === RELAY_V2_HOP_CODEC && stream.direction === 'inbound') {
+      countBytes(stream, 'source');
+    } else if (stream.protocol === RELAY_V2_STOP_CODEC && stream.direction === 'outbound') {
+      metrics.relayedCircuits.inc();
+      countBytes(stream, 'destination');
+    }
+  };
+
+  const node: RelayNode = await createLibp2p({
+    ...(privateKey != null ? { privateKey } : {}),
+    addresses: { listen, ...(config.announce != null ? { announce: config.announce } : {}) },
+    transports: [webSockets(tls != null ? { https: tls } : {})],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    metrics: streamMetrics(onProtocolStream),
+    connectionManager: {
+      maxConnections: config.maxConnections ?? 2048,
+      inboundConnectionThreshold: config.inboundConnectionsPerIpPerSecond ?? 20,
+      maxIncomingPendingConnections: 128,
+    },
+    connectionGater: {
+      // Browsers behind one NAT share an address, so the cap is generous; it stops one machine
+      // from taking every slot.
+      denyInboundConnection(maConn: MultiaddrConnection): boolean {
+        const ip = ipOf(maConn.remoteAddr);
+        if (ip == null || ref.node == null) return false;
+        let open = 0;
+        for (const conn of ref.node.getConnections()) if (ipOf(conn.remoteAddr) === ip) open++;
+        return open >= maxConnectionsPerIp;
+      },
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      relay: circuitRelayServer({
+        reservations: {
+          maxReservations: config.maxReservations ?? 1024,
+          // Keep the library's per-connection caps (128 KiB, 2 minutes by default): enough for
+          // signalling a WebRTC connection, useless as a bulk data path.
+          applyDefaultLimit: true,
+          ...(config.relayDataLimit != null ? { defaultDataLimit: config.relayDataLimit } : {}),
+          ...(config.relayDurationLimit != null
+            ? { defaultDurationLimit: config.relayDurationLimit }
+            : {}),
+        },
+        maxInboundHopStreams: 64,
+        maxOutboundStopStreams: 1024,
+      }),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+    },
+  });
+  ref.node = node;
+
+  const gossip = new DirectoryGossip(node.services.pubsub, directory, {
+    log,
+    onReceived: (result) => metrics.announcements.inc({ source: 'gossip', result }),
+  });
+  gossip.start();
+
+  let protocols: DirectoryProtocols;
+  try {
+    protocols = await handleDirectoryProtocols(node, directory, {
+      onAnnouncement(record, result) {
+        metrics.announcements.inc({ source: 'direct', result });
+        if (result !== 'stale') void gossip.publish(record);
+      },
+      onError(err, protocol) {
+        if (protocol.includes('announce') && err.name !== 'AbortError') {
+          metrics.announcements.inc({ source: 'direct', result: 'rejected' });
+        }
+      },
+    });
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+
+  const multiaddrs = (): Multiaddr[] => node.getMultiaddrs();
+  const server = createRelayHttpServer({
+    appDir: config.appDir === undefined ? null : config.appDir,
+    log,
+    health: () => ({
+      ok: true,
+      peerId: node.peerId.toString(),
+      multiaddrs: multiaddrs().map(String),
+      uptime: Math.round((Date.now() - started) / 1000),
+      connections: node.getConnections().length,
+      reservations: node.services.relay.reservations.size,
+      directoryHosts: directory.size,
+    }),
+    metrics: async () => ({
+      contentType: metrics.registry.contentType,
+      body: await metrics.registry.metrics(),
+    }),
+  });
+  const httpHost = config.httpHost ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.httpPort ?? DEFAULT_HTTP_PORT, httpHost, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const httpUrl = `http://${httpHost.includes(':') ? `[${httpHost}]` : httpHost}:${port}`;
+
+  // Other relays: connect now, and again whenever the connection is gone.
+  const peers = (config.peers ?? []).map((a) => multiaddr(a));
+  const dialPeers = async (): Promise<void> => {
+    await Promise.all(
+      peers.map(async (ma) => {
+        const id = ma.getComponents().findLast((c) => c.name === 'p2p')?.value;
+        if (id != null && node.getPeers().some((p) => p.toString() === id)) return;
+        try {
+          await node.dial(ma, { signal: AbortSignal.timeout(10_000) });
+        } catch (err) {
+          log(`could not reach relay ${ma.toString()}: ${(err as Error).message}`);
+        }
+      }),
+    );
+  };
+  await dialPeers();
+  const redial = setInterval(() => void dialPeers(), PEER_REDIAL_INTERVAL_MS);
+  redial.unref();
+  const prune = setInterval(() => directory.prune(), DIRECTORY_PRUNE_INTERVAL_MS);
+  prune.unref();
+
+  log(
+    `relay ${node.peerId.toString()} listening on ${multiaddrs().map(String).join(' ')}; http ${httpUrl}`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    node,
+    directory,
+    httpUrl,
+    get multiaddrs() {
+      return multiaddrs();
+    },
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(redial);
+        clearInterval(prune);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await protocols.stop().catch(() => {});
+        gossip.stop();
+        await node.stop();
+        await closed;
+      })();
+      return stopping;
+    },
+  };
+}

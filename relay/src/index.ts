@@ -41,7 +41,12 @@ import { webSockets } from '@libp2p/websockets';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
-import { Directory, handleDirectoryProtocols } from '../../packages/peer/src/directory/index.ts';
+import {
+  Directory,
+  MAX_QUERY_LIMIT,
+  handleDirectoryProtocols,
+  queryHosts,
+} from '../../packages/peer/src/directory/index.ts';
 import type { DirectoryProtocols } from '../../packages/peer/src/directory/index.ts';
 import { DEFAULT_HTTP_PORT, DEFAULT_LISTEN } from './config.ts';
 import type { RelayConfig } from './config.ts';
@@ -258,6 +263,11 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
         if (id != null && node.getPeers().some((p) => p.toString() === id)) return;
         try {
           await node.dial(ma, { signal: AbortSignal.timeout(10_000) });
+          // Gossip carries only new announcements: fetch what the other relay already holds
+          // (one query, so at most MAX_QUERY_LIMIT records; hosts re-announce for the rest).
+          for (const record of await queryHosts(node, ma, { limit: MAX_QUERY_LIMIT })) {
+            metrics.announcements.inc({ source: 'sync', result: directory.put(record) });
+          }
         } catch (err) {
           log(`could not reach relay ${ma.toString()}: ${(err as Error).message}`);
         }

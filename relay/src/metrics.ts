@@ -53,7 +53,7 @@ export function createRelayMetrics(gauges: RelayGauges): RelayMetrics {
     }),
     announcements: new Counter({
       name: 'cairn_directory_announcements_total',
-      help: 'Host announcements received, by source (direct, gossip) and result (added, updated, stale, rejected)',
+      help: 'Host announcements received, by source (direct, gossip, sync from a peer relay at connect) and result (added, updated, stale, rejected)',
       labelNames: ['source', 'result'],
       registers: [registry],
     }),

@@ -233,6 +233,10 @@ describe('directory on the relay', () => {
         )) === 1,
     );
     expect(a.directory.get(good.peerId)).toBeUndefined();
+
+    // a relay that joins later fetches what the others already hold
+    const c = await relay({ peers: [b.multiaddrs[0]!.toString()] });
+    expect(c.directory.get(host.peerId.toString())?.price).toBe(3n);
   });
 
   it('takes announcements over a limited (relayed) connection', async () => {

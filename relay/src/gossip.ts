@@ -1,11 +1,7 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub';
 import type { GossipSub } from '@libp2p/gossipsub';
-import { DIRECTORY_TOPIC, verifyAnnouncement } from '../../packages/peer/src/directory/index.ts';
-import type {
-  Directory,
-  PutResult,
-  SignedHostAnnouncement,
-} from '../../packages/peer/src/directory/index.ts';
+import { DIRECTORY_TOPIC, verifyAnnouncement } from '@cairn/peer/directory';
+import type { Directory, PutResult, SignedHostAnnouncement } from '@cairn/peer/directory';
 
 export interface DirectoryGossipInit {
   onReceived?(result: PutResult | 'rejected', err?: Error): void;

@@ -46,8 +46,8 @@ import {
   MAX_QUERY_LIMIT,
   handleDirectoryProtocols,
   queryHosts,
-} from '../../packages/peer/src/directory/index.ts';
-import type { DirectoryProtocols } from '../../packages/peer/src/directory/index.ts';
+} from '@cairn/peer/directory';
+import type { DirectoryProtocols } from '@cairn/peer/directory';
 import { DEFAULT_HTTP_PORT, DEFAULT_LISTEN } from './config.ts';
 import type { RelayConfig } from './config.ts';
 import { DirectoryGossip } from './gossip.ts';

@@ -10,8 +10,8 @@ import {
   handleDirectoryProtocols,
   queryHosts,
   signAnnouncement,
-} from '../../packages/peer/src/directory/index.ts';
-import type { SignedHostAnnouncement } from '../../packages/peer/src/directory/index.ts';
+} from '@cairn/peer/directory';
+import type { SignedHostAnnouncement } from '@cairn/peer/directory';
 import { _Writer } from '../../packages/peer/src/directory/encoding.ts';
 import { _FrameReader, _encodeFrame } from '../../packages/peer/src/directory/frames.ts';
 import type { Relay } from '../src/index.ts';

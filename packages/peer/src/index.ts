@@ -1,1 +1,46 @@
-export {};
+/**
+ * @packageDocumentation
+ *
+ * `@cairn/peer`: Cairn's libp2p node (browsers and Node) and its stream protocols.
+ *
+ * @example
+ * ```ts
+ * import { createCairnNode, HostService, MemoryShardStore, putShard, getPiece, audit } from '@cairn/peer';
+ *
+ * const host = await createCairnNode({ relays: [relayAddr] });
+ * const service = new HostService(host, { store: new MemoryShardStore(), privateKey: host.privateKey, quota: 2 ** 30 });
+ * await service.start();
+ *
+ * const client = await createCairnNode({ relays: [relayAddr] });
+ * const receipt = await putShard(client, hostWebRTCAddr, shardBytes, { root, size: shardBytes.length });
+ * const piece = await getPiece(client, hostWebRTCAddr, { root, shardSize, index: 0, pieceSize: 256 * 1024 });
+ * await audit(client, hostWebRTCAddr, { root, size: shardSize });
+ * ```
+ */
+export * from './constants.ts';
+export * from './errors.ts';
+export { createCairnNode, toMultiaddr } from './node.ts';
+export type { CairnNode, CairnNodeInit } from './node.ts';
+export { isWebRTCAddress, isCircuitAddress, peerIdText } from './addresses.ts';
+export type { DialQueueInit } from './dial-queue.ts';
+export { HostService } from './host.ts';
+export type { HostNode, HostServiceInit, PeerTraffic } from './host.ts';
+export { putShard, getRange, getPiece, audit } from './client.ts';
+export type {
+  AuditParameters,
+  AuditResult,
+  ClientOptions,
+  GetPieceParameters,
+  GetRangeParameters,
+  Piece,
+  PeerTarget,
+  PutShardOptions,
+  ShardRoot,
+  ShardSource,
+  StreamOpener,
+} from './client.ts';
+export { verifyReceipt } from './signatures.ts';
+export type { Receipt } from './signatures.ts';
+export type { SignedReceipt, ReceiptBody } from './wire.ts';
+export { MemoryShardStore } from './store.ts';
+export type { ShardStore, ShardWriter } from './store.ts';

@@ -1,0 +1,415 @@
+/**
+ * The host role: serves `/cairn/shard/put`, `/cairn/shard/get` and `/cairn/audit` over a shard
+ * store, enforces a quota, signs receipts and audit answers, and counts bytes per peer.
+ */
+import type {
+  Connection,
+  PeerId,
+  PrivateKey,
+  Stream,
+  StreamHandlerOptions,
+} from '@libp2p/interface';
+import { MerkleTree, leafCountOf, treeHeight } from '@cairn/codec';
+import {
+  AUDIT_PROTOCOL,
+  CHUNK_SIZE,
+  DEFAULT_AUDIT_TIMEOUT_MS,
+  DEFAULT_GET_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_SHARD_SIZE,
+  DEFAULT_PUT_TIMEOUT_MS,
+  GET_PROTOCOL,
+  MAX_CONTROL_FRAME,
+  MAX_GET_LENGTH,
+  PUT_PROTOCOL,
+} from './constants.ts';
+import { _Channel } from './channel.ts';
+import {
+  BadRootError,
+  ERROR_CODES,
+  MalformedMessageError,
+  MessageTooLargeError,
+  QuotaExceededError,
+  ShardNotFoundError,
+  errorCodeOf,
+} from './errors.ts';
+import { ShardTreeBuilder, _proveNode } from './shard-tree.ts';
+import type { ShardMeta } from './shard-tree.ts';
+import { _auditMessage, _fromHex, _sha256, _toHex, equal, signReceipt } from './signatures.ts';
+import type { ShardStore } from './store.ts';
+import {
+  _Reader,
+  _Writer,
+  decodeAuditRequest,
+  decodeGetRequest,
+  decodePutRequest,
+  encodeAuditResponse,
+  encodeGetResponse,
+  encodePutResponse,
+} from './wire.ts';
+
+/** What the host needs of a libp2p node. */
+export interface HostNode {
+  peerId: PeerId;
+  handle(
+    protocol: string,
+    handler: (s: Stream, c: Connection) => void | Promise<void>,
+    o?: StreamHandlerOptions,
+  ): Promise<void>;
+  unhandle(protocol: string): Promise<void>;
+}
+
+export interface HostServiceInit {
+  store: ShardStore;
+  /** The host's libp2p key: signs receipts and audit answers. */
+  privateKey: PrivateKey;
+  /** Most bytes the store may hold (committed plus in-flight puts). */
+  quota: number;
+  /** @default 4 GiB */
+  maxShardSize?: number;
+  /** Longest silence from a peer within a stream. @default 20_000 */
+  idleTimeoutMs?: number;
+  /** @default 300_000 */
+  putTimeoutMs?: number;
+  /** @default 60_000 */
+  getTimeoutMs?: number;
+  /** @default 30_000 */
+  auditTimeoutMs?: number;
+  /** Concurrent inbound streams per protocol and connection. @default 16 */
+  maxInboundStreams?: number;
+  /** Clock for receipts. @default Date.now */
+  now?: () => number;
+}
+
+export interface PeerTraffic {
+  /** Shard bytes (and audit leaves) sent to the peer. */
+  bytesServed: number;
+  /** Shard bytes accepted from the peer. */
+  bytesReceived: number;
+}
+
+/** The sidecar holding a shard's tree levels: version 1, size, leafSize, block roots. */
+const TREE_SUFFIX = '.tree';
+const MAX_CACHED_TREES = 1024;
+
+export class HostService {
+  readonly #node: HostNode;
+  readonly #init: Required<Omit<HostServiceInit, 'now'>> & { now: () => number };
+  readonly #trees = new Map<string, ShardMeta>();
+  readonly #traffic = new Map<string, PeerTraffic>();
+  #reserved = 0;
+  #started = false;
+
+  constructor(node: HostNode, init: HostServiceInit) {
+    this.#node = node;
+    this.#init = {
+      maxShardSize: DEFAULT_MAX_SHARD_SIZE,
+      idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+      putTimeoutMs: DEFAULT_PUT_TIMEOUT_MS,
+      getTimeoutMs: DEFAULT_GET_TIMEOUT_MS,
+      auditTimeoutMs: DEFAULT_AUDIT_TIMEOUT_MS,
+      maxInboundStreams: 16,
+      now: Date.now,
+      ...init,
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    // Bulk protocols: not on limited (relayed) connections, so shard bytes never cross a relay.
+    const opts = { maxInboundStreams: this.#init.maxInboundStreams };
+    await this.#node.handle(PUT_PROTOCOL, (s, c) => this.#serve(s, c, 'put'), opts);
+    await this.#node.handle(GET_PROTOCOL, (s, c) => this.#serve(s, c, 'get'), opts);
+    await this.#node.handle(AUDIT_PROTOCOL, (s, c) => this.#serve(s, c, 'audit'), opts);
+    this.#started = true;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    await this.#node.unhandle(PUT_PROTOCOL);
+    await this.#node.unhandle(GET_PROTOCOL);
+    await this.#node.unhandle(AUDIT_PROTOCOL);
+    this.#started = false;
+  }
+
+  /** Bytes exchanged with each peer (by peer id text) since start. */
+  traffic(): Map<string, PeerTraffic> {
+    return new Map([...this.#traffic].map(([k, v]) => [k, { ...v }]));
+  }
+
+  /** Committed bytes plus bytes reserved by puts in flight. */
+  async usage(): Promise<{ used: number; reserved: number; quota: number }> {
+    return {
+      used: await this.#init.store.usage(),
+      reserved: this.#reserved,
+      quota: this.#init.quota,
+    };
+  }
+
+  /** Deletes a shard and its tree. */
+  async delete(id: string): Promise<void> {
+    this.#trees.delete(id);
+    await this.#init.store.delete(id);
+    await this.#init.store.delete(id + TREE_SUFFIX);
+  }
+
+  #count(peer: string, key: keyof PeerTraffic, n: number): void {
+    const t = this.#traffic.get(peer) ?? { bytesServed: 0, bytesReceived: 0 };
+    t[key] += n;
+    this.#traffic.set(peer, t);
+  }
+
+  async #serve(
+    stream: Stream,
+    connection: Connection,
+    kind: 'put' | 'get' | 'audit',
+  ): Promise<void> {
+    const timeout =
+      kind === 'put'
+        ? this.#init.putTimeoutMs
+        : kind === 'get'
+          ? this.#init.getTimeoutMs
+          : this.#init.auditTimeoutMs;
+    const signal = AbortSignal.timeout(timeout);
+    const peer = connection.remotePeer.toString();
+    const ch = new _Channel(stream, signal, this.#init.idleTimeoutMs, `host ${kind}`);
+    try {
+      if (kind === 'put') await this.#put(ch, peer);
+      else if (kind === 'get') await this.#get(ch, peer);
+      else await this.#audit(ch, peer);
+      await ch.closeWrite();
+    } catch (err) {
+      await this.#fail(ch, err, kind);
+    }
+  }
+
+  /** Answers an error (if the stream still takes one), then lets the peer close or resets. */
+  async #fail(ch: _Channel, err: unknown, kind: 'put' | 'get' | 'audit'): Promise<void> {
+    const code = errorCodeOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    try {
+      ch.check();
+      const error = { code: ERROR_CODES[code], message };
+      const frame =
+        kind === 'put'
+          ? encodePutResponse({ type: 'error', error })
+          : kind === 'get'
+            ? encodeGetResponse({ type: 'error', error })
+            : encodeAuditResponse({ type: 'error', error });
+      await ch.writeFrame(frame);
+      await ch.closeWrite();
+      // Give the client a moment to read the answer and close; discard what it still sends.
+      const deadline = Date.now() + 5_000;
+      for (let n = 0; n < 64 && Date.now() < deadline; n++) {
+        if ((await ch.readRaw(1 << 20)) === undefined) return;
+      }
+      ch.abort(err instanceof Error ? err : new Error(message));
+    } catch {
+      ch.abort(err instanceof Error ? err : new Error(message));
+    }
+  }
+
+  async #put(ch: _Channel, peer: string): Promise<void> {
+    const req = decodePutRequest(await ch.readFrame(MAX_CONTROL_FRAME));
+    if (!_isLeafSize(req.leafSize))
+      throw new MalformedMessageError(`bad leaf size ${req.leafSize}`);
+    const id = _toHex(req.root);
+    const { store } = this.#init;
+    const dealHash = req.deal.byteLength > 0 ? await _sha256(req.deal) : new Uint8Array(0);
+    const receipt = async (): Promise<Uint8Array> =>
+      encodePutResponse({
+        type: 'receipt',
+        receipt: await signReceipt(this.#init.privateKey, {
+          root: req.root,
+          size: req.size,
+          leafSize: req.leafSize,
+          host: this.#node.peerId.toString(),
+          timestamp: this.#init.now(),
+          dealHash,
+        }),
+      });
+    if (await store.has(id)) {
+      const meta = await this.#meta(id);
+      if (meta.size === req.size && meta.leafSize === req.leafSize) {
+        // Already held: a fresh receipt, no bytes needed.
+        await ch.writeFrame(await receipt());
+        return;
+      }
+    }
+    if (req.size > this.#init.maxShardSize)
+      throw new MessageTooLargeError(
+        `shard of ${req.size} bytes exceeds ${this.#init.maxShardSize}`,
+      );
+    const used = await store.usage();
+    if (used + this.#reserved + req.size > this.#init.quota) {
+      const free = Math.max(0, this.#init.quota - used - this.#reserved);
+      throw new QuotaExceededError(`shard needs ${req.size} bytes, ${free} free`);
+    }
+    this.#reserved += req.size;
+    let writer: Awaited<ReturnType<ShardStore['create']>> | undefined;
+    let committed = false;
+    try {
+      writer = await store.create(id, req.size);
+      await ch.writeFrame(encodePutResponse({ type: 'accepted' }));
+      const tree = new ShardTreeBuilder(req.size, req.leafSize);
+      while (tree.received < req.size) {
+        const chunk = await ch.readRaw(Math.min(CHUNK_SIZE * 4, req.size - tree.received));
+        if (chunk === undefined)
+          throw new MalformedMessageError(
+            `stream ended after ${tree.received} of ${req.size} bytes`,
+          );
+        tree.append(chunk);
+        await writer.write(chunk);
+        this.#count(peer, 'bytesReceived', chunk.byteLength);
+      }
+      await ch.readEnd();
+      const meta = tree.finish();
+      if (!equal(meta.root, req.root))
+        throw new BadRootError(`bytes hash to ${_toHex(meta.root)}, not ${id}`);
+      await writer.commit();
+      committed = true;
+      await this.#saveTree(id, meta);
+    } catch (err) {
+      if (!committed) await writer?.abort().catch(() => {});
+      throw err;
+    } finally {
+      this.#reserved -= req.size;
+    }
+    await ch.writeFrame(await receipt());
+  }
+
+  async #get(ch: _Channel, peer: string): Promise<void> {
+    const req = decodeGetRequest(await ch.readFrame(MAX_CONTROL_FRAME));
+    await ch.readEnd();
+    const id = _toHex(req.root);
+    const meta = await this.#meta(id);
+    if (req.length > MAX_GET_LENGTH)
+      throw new MessageTooLargeError(`at most ${MAX_GET_LENGTH} bytes per get`);
+    if (req.offset + req.length > meta.size)
+      throw new MalformedMessageError(`range ends past the shard's ${meta.size} bytes`);
+    let proof = new Uint8Array(0);
+    if (req.pieceHeight !== undefined) {
+      const h = req.pieceHeight;
+      if (h > meta.height)
+        throw new MalformedMessageError(`piece height ${h} above tree height ${meta.height}`);
+      const pieceBytes = meta.leafSize * 2 ** h;
+      const index = req.offset / pieceBytes;
+      if (!Number.isInteger(index) || req.length !== Math.min(pieceBytes, meta.size - req.offset))
+        throw new MalformedMessageError('a piece request must cover one aligned piece');
+      const siblings = await _proveNode(meta, h, index, (o, l) => this.#init.store.read(id, o, l));
+      proof = new Uint8Array(32 * siblings.length);
+      siblings.forEach((s, i) => proof.set(s, 32 * i));
+    }
+    await ch.writeFrame(
+      encodeGetResponse({
+        type: 'ok',
+        length: req.length,
+        shardSize: meta.size,
+        leafSize: meta.leafSize,
+        proof,
+      }),
+    );
+    for (let at = 0; at < req.length; at += CHUNK_SIZE) {
+      const n = Math.min(CHUNK_SIZE, req.length - at);
+      const bytes = await this.#init.store.read(id, req.offset + at, n);
+      if (bytes.byteLength !== n)
+        throw new Error(`store returned ${bytes.byteLength} of ${n} bytes`);
+      await ch.writeRaw(bytes);
+      this.#count(peer, 'bytesServed', n);
+    }
+  }
+
+  async #audit(ch: _Channel, peer: string): Promise<void> {
+    const req = decodeAuditRequest(await ch.readFrame(MAX_CONTROL_FRAME));
+    await ch.readEnd();
+    const id = _toHex(req.root);
+    const meta = await this.#meta(id);
+    const leaves: Uint8Array[] = [];
+    const proofs: Uint8Array[] = [];
+    for (const i of req.indices) {
+      if (i >= meta.leafCount)
+        throw new MalformedMessageError(`leaf ${i} past the shard's ${meta.leafCount} leaves`);
+      const offset = i * meta.leafSize;
+      leaves.push(
+        await this.#init.store.read(id, offset, Math.min(meta.leafSize, meta.size - offset)),
+      );
+      const siblings = await _proveNode(meta, 0, i, (o, l) => this.#init.store.read(id, o, l));
+      const proof = new Uint8Array(32 * siblings.length);
+      siblings.forEach((s, k) => proof.set(s, 32 * k));
+      proofs.push(proof);
+    }
+    const signature = await this.#init.privateKey.sign(
+      await _auditMessage(req.root, req.nonce, leaves),
+    );
+    await ch.writeFrame(encodeAuditResponse({ type: 'ok', leaves, proofs, signature }));
+    this.#count(
+      peer,
+      'bytesServed',
+      leaves.reduce((n, l) => n + l.byteLength, 0),
+    );
+  }
+
+  /** The shard's tree: cached, else loaded from its sidecar; NotFound when the shard is absent. */
+  async #meta(id: string): Promise<ShardMeta> {
+    const cached = this.#trees.get(id);
+    if (cached !== undefined) return cached;
+    const { store } = this.#init;
+    if (!(await store.has(id)) || !(await store.has(id + TREE_SUFFIX)))
+      throw new ShardNotFoundError(`no shard ${id}`);
+    const head = await store.read(id + TREE_SUFFIX, 0, 32);
+    const r = new _Reader(head);
+    if (r.byte() !== 1) throw new Error(`shard ${id}: unknown tree sidecar version`);
+    const size = r.uint();
+    const leafSize = r.uint();
+    const rootsLength = r.uint();
+    const headLength = new _Writer()
+      .byte(1)
+      .uint(size)
+      .uint(leafSize)
+      .uint(rootsLength)
+      .finish().byteLength;
+    const roots = await store.read(id + TREE_SUFFIX, headLength, rootsLength);
+    const upper = MerkleTree.fromLeafHashes(roots, leafSize);
+    const leafCount = leafCountOf(size, leafSize);
+    const builder = new ShardTreeBuilder(size, leafSize);
+    const meta: ShardMeta = {
+      size,
+      leafSize,
+      leafCount,
+      height: treeHeight(leafCount),
+      blockHeight: builder.blockHeight,
+      upper,
+      root: upper.root,
+    };
+    if (!equal(meta.root, _fromHex(id)))
+      throw new Error(`shard ${id}: tree sidecar does not match`);
+    this.#cache(id, meta);
+    return meta;
+  }
+
+  async #saveTree(id: string, meta: ShardMeta): Promise<void> {
+    const roots = meta.upper.level(0);
+    const head = new _Writer()
+      .byte(1)
+      .uint(meta.size)
+      .uint(meta.leafSize)
+      .uint(roots.byteLength)
+      .finish();
+    const w = await this.#init.store.create(id + TREE_SUFFIX, head.byteLength + roots.byteLength);
+    await w.write(head);
+    await w.write(roots);
+    await w.commit();
+    this.#cache(id, meta);
+  }
+
+  #cache(id: string, meta: ShardMeta): void {
+    this.#trees.delete(id);
+    this.#trees.set(id, meta);
+    if (this.#trees.size > MAX_CACHED_TREES) this.#trees.delete(this.#trees.keys().next().value!);
+  }
+}
+
+/** Merkle leaves are a power of two in 32..4096 bytes (codec sha256-v1). */
+export function _isLeafSize(n: number): boolean {
+  return Number.isInteger(n) && n >= 32 && n <= 4096 && (n & (n - 1)) === 0;
+}

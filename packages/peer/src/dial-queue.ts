@@ -44,7 +44,8 @@ export class _SerialDialQueue {
         const timeout = AbortSignal.timeout(this.#attemptTimeoutMs);
         const attemptSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
         try {
-          return await attempt(attemptSignal);
+          // Raced against the signal too: an attempt that ignores its signal cannot hold the queue.
+          return await raceSignal(attempt(attemptSignal), attemptSignal);
         } catch (err) {
           if (isAborted(signal)) throw _abortReason(signal!, 'dial');
           lastError = timeout.aborted
@@ -83,4 +84,18 @@ async function waitOrAbort(p: Promise<unknown>, signal?: AbortSignal): Promise<v
 
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
+}
+
+async function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(_abortReason(signal, 'dial'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([p, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }

@@ -252,6 +252,46 @@ describe('shard protocols between Node peers over WebRTC (signalled through a re
   });
 });
 
+describe('several hosts, restarts', () => {
+  it('puts to three hosts at once (WebRTC dials queued, transfers in parallel)', async () => {
+    const hosts = await Promise.all([host(), host(), host()]);
+    const client = await node(false);
+    const shards = hosts.map(() => makeShard(600_000));
+    const receipts = await Promise.all(
+      hosts.map((h, i) =>
+        putShard(client, h.addr, shards[i]!.bytes, { root: shards[i]!.root, size: 600_000 }),
+      ),
+    );
+    receipts.forEach((r, i) => expect(r.host).toBe(hosts[i]!.node.peerId.toString()));
+    const direct = client.libp2p
+      .getConnections()
+      .filter((c) => c.limits == null && c.remoteAddr.toString().includes('/webrtc'));
+    expect(direct.length).toBe(3);
+  });
+
+  it('a host restarted over the same store serves proofs from the stored tree levels', async () => {
+    const h = await host();
+    const client = await node(false);
+    const shard = makeShard(1_500_000);
+    await putShard(client, h.addr, shard.bytes, { root: shard.root, size: 1_500_000 });
+    await h.service.stop();
+    const again = new HostService(h.node, {
+      store: h.store,
+      privateKey: h.node.privateKey,
+      quota: 64 * MiB,
+    });
+    await again.start();
+    const piece = await getPiece(client, h.addr, {
+      root: shard.root,
+      shardSize: 1_500_000,
+      index: 5,
+      pieceSize: PIECE,
+    });
+    expect(piece.bytes).toEqual(shard.bytes.subarray(5 * PIECE));
+    await audit(client, h.addr, { root: shard.root, size: 1_500_000, count: 4 });
+  });
+});
+
 describe('hosts that refuse or stall', () => {
   it('a full host refuses before any shard byte flows', async () => {
     const t0 = performance.now();

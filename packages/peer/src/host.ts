@@ -61,6 +61,11 @@ export interface HostNode {
 
 export interface HostServiceInit {
   store: ShardStore;
+  /**
+   * Where each shard's tree levels go (1/2048 of the shard, as `<id>.tree`).
+   * @default the shard store
+   */
+  treeStore?: ShardStore;
   /** The host's libp2p key: signs receipts and audit answers. */
   privateKey: PrivateKey;
   /** Most bytes the store may hold (committed plus in-flight puts). */
@@ -94,7 +99,8 @@ const MAX_CACHED_TREES = 1024;
 
 export class HostService {
   readonly #node: HostNode;
-  readonly #init: Required<Omit<HostServiceInit, 'now'>> & { now: () => number };
+  readonly #init: Required<Omit<HostServiceInit, 'now' | 'treeStore'>> & { now: () => number };
+  readonly #treeStore: ShardStore;
   readonly #trees = new Map<string, ShardMeta>();
   readonly #traffic = new Map<string, PeerTraffic>();
   #reserved = 0;
@@ -102,6 +108,7 @@ export class HostService {
 
   constructor(node: HostNode, init: HostServiceInit) {
     this.#node = node;
+    this.#treeStore = init.treeStore ?? init.store;
     this.#init = {
       maxShardSize: DEFAULT_MAX_SHARD_SIZE,
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
@@ -150,7 +157,7 @@ export class HostService {
   async delete(id: string): Promise<void> {
     this.#trees.delete(id);
     await this.#init.store.delete(id);
-    await this.#init.store.delete(id + TREE_SUFFIX);
+    await this.#treeStore.delete(id + TREE_SUFFIX);
   }
 
   #count(peer: string, key: keyof PeerTraffic, n: number): void {
@@ -229,12 +236,14 @@ export class HostService {
         }),
       });
     if (await store.has(id)) {
-      const meta = await this.#meta(id);
-      if (meta.size === req.size && meta.leafSize === req.leafSize) {
+      const meta = await this.#meta(id).catch(() => undefined);
+      if (meta?.size === req.size && meta.leafSize === req.leafSize) {
         // Already held: a fresh receipt, no bytes needed.
         await ch.writeFrame(await receipt());
         return;
       }
+      // Held without a usable tree (a crash between commit and sidecar, say): take it again.
+      await this.delete(id);
     }
     if (req.size > this.#init.maxShardSize)
       throw new MessageTooLargeError(
@@ -353,8 +362,8 @@ export class HostService {
   async #meta(id: string): Promise<ShardMeta> {
     const cached = this.#trees.get(id);
     if (cached !== undefined) return cached;
-    const { store } = this.#init;
-    if (!(await store.has(id)) || !(await store.has(id + TREE_SUFFIX)))
+    const store = this.#treeStore;
+    if (!(await this.#init.store.has(id)) || !(await store.has(id + TREE_SUFFIX)))
       throw new ShardNotFoundError(`no shard ${id}`);
     const head = await store.read(id + TREE_SUFFIX, 0, 32);
     const r = new _Reader(head);
@@ -395,7 +404,7 @@ export class HostService {
       .uint(meta.leafSize)
       .uint(roots.byteLength)
       .finish();
-    const w = await this.#init.store.create(id + TREE_SUFFIX, head.byteLength + roots.byteLength);
+    const w = await this.#treeStore.create(id + TREE_SUFFIX, head.byteLength + roots.byteLength);
     await w.write(head);
     await w.write(roots);
     await w.commit();

@@ -289,6 +289,23 @@ describe('several hosts, restarts', () => {
     });
     expect(piece.bytes).toEqual(shard.bytes.subarray(5 * PIECE));
     await audit(client, h.addr, { root: shard.root, size: 1_500_000, count: 4 });
+
+    // A shard whose tree sidecar was lost is taken again on the next put.
+    await again.stop();
+    await h.store.delete(`${_toHex(shard.root)}.tree`);
+    const third = new HostService(h.node, {
+      store: h.store,
+      privateKey: h.node.privateKey,
+      quota: 64 * MiB,
+    });
+    await third.start();
+    const missing = await errorOf(
+      getRange(client, h.addr, { root: shard.root, offset: 0, length: 1 }),
+    );
+    expect(missing.name).toBe('ShardNotFoundError');
+    await putShard(client, h.addr, shard.bytes, { root: shard.root, size: 1_500_000 });
+    expect(third.traffic().get(client.peerId.toString())?.bytesReceived).toBe(1_500_000);
+    await audit(client, h.addr, { root: shard.root, size: 1_500_000, count: 4 });
   });
 });
 

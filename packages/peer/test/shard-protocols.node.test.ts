@@ -252,6 +252,18 @@ describe('shard protocols between Node peers over WebRTC (signalled through a re
   });
 });
 
+describe('createCairnNode', () => {
+  it('derives its identity from a 32-byte Ed25519 seed', async () => {
+    const seed = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+    const a = await createCairnNode({ privateKey: seed, start: false });
+    const b = await createCairnNode({ privateKey: seed, start: false });
+    expect(a.peerId.toString()).toBe(b.peerId.toString());
+    expect(a.peerId.type).toBe('Ed25519');
+    const err = await errorOf(createCairnNode({ privateKey: new Uint8Array(31), start: false }));
+    expect(err.name).toBe('RangeError');
+  });
+});
+
 describe('several hosts, restarts', () => {
   it('puts to three hosts at once (WebRTC dials queued, transfers in parallel)', async () => {
     const hosts = await Promise.all([host(), host(), host()]);

@@ -152,6 +152,9 @@ export class ChainClient {
   ) {
     let hash: Hex;
     try {
+      // Simulate first: nodes (anvil included) mine a reverting transaction without complaint,
+      // and the reason is only available from a call.
+      await this.request('eth_call', [{ from, ...tx }, 'latest']);
       hash = await this.request<Hex>('eth_sendTransaction', [{ from, ...tx }]);
     } catch (err) {
       throw this.revertError(functionName, abi, err);

@@ -8,9 +8,9 @@ import { TimeoutError } from './errors.ts';
 import { _abortReason } from './channel.ts';
 
 export interface DialQueueInit {
-  /** Per attempt. @default 20_000 */
+  /** Per attempt (libp2p also gives up on one address after 6 s). @default 20_000 */
   attemptTimeoutMs?: number;
-  /** Further attempts after a failed one. @default 2 */
+  /** Further attempts after a failed one. @default 3 */
   retries?: number;
   /** Pause before a retry. @default 250 */
   retryDelayMs?: number;
@@ -26,7 +26,7 @@ export class _SerialDialQueue {
 
   constructor(init: DialQueueInit = {}) {
     this.#attemptTimeoutMs = init.attemptTimeoutMs ?? 20_000;
-    this.#retries = init.retries ?? 2;
+    this.#retries = init.retries ?? 3;
     this.#retryDelayMs = init.retryDelayMs ?? 250;
   }
 

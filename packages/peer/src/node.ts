@@ -9,6 +9,7 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { identify } from '@libp2p/identify';
 import type { Identify } from '@libp2p/identify';
+import { FaultTolerance } from '@libp2p/interface';
 import type {
   AbortOptions,
   Connection,
@@ -110,6 +111,8 @@ export async function createCairnNode(init: CairnNodeInit = {}): Promise<CairnNo
     streamMuxers: [yamux()],
     connectionGater:
       init.allowPrivateAddresses === true ? { denyDialMultiaddr: async () => false } : undefined,
+    // A relay that refuses a reservation (full, gone) must not stop the node from starting.
+    transportManager: { faultTolerance: FaultTolerance.NO_FATAL },
     // Busy connections miss pings; aborting them killed transfers mid-shard.
     connectionMonitor: { abortConnectionOnPingFailure: false },
     services: { identify: identify(), ping: ping() },

@@ -16,7 +16,10 @@ export async function startTestRelay(): Promise<{ node: Libp2p; addr: string }> 
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionMonitor: { abortConnectionOnPingFailure: false },
-    services: { identify: identify(), relay: circuitRelayServer() },
+    services: {
+      identify: identify(),
+      relay: circuitRelayServer({ reservations: { maxReservations: 1024 } }),
+    },
   });
   const ma = node.getMultiaddrs().find((a) => a.toString().includes('/ws'));
   if (ma === undefined) throw new Error('relay has no ws address');

@@ -6,7 +6,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ShardMerkle} from "./ShardMerkle.sol";
 
 /// @title Cairn storage market
@@ -33,7 +33,7 @@ import {ShardMerkle} from "./ShardMerkle.sol";
 /// floor(price*(i+1)/duration) - floor(price*i/duration), so the shares sum to the price exactly;
 /// the k-th of `maxMisses` misses slashes collateral / (maxMisses - k + 1) of what is left, so the
 /// last miss takes the remainder and no collateral dust is left locked.
-contract StorageMarket is EIP712, ReentrancyGuard {
+contract StorageMarket is EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     enum Status {

@@ -1,0 +1,280 @@
+// Gas of the market's transactions on anvil's default hardfork, as benchmark lines
+// (`chain.gas.*`, unit gas). Run alone: `node packages/contracts/bench/gas.ts [--json]`.
+import { createHash } from 'node:crypto';
+import {
+  ChainClient,
+  cairnTokenAbi,
+  challengeFor,
+  openDeals,
+  signQuote,
+  storageMarketAbi,
+  submitProof,
+  toHex,
+  type DealRequest,
+  type Hex,
+  type Quote,
+} from '../src/index.ts';
+import { deploy, startAnvil, TOKEN } from '../src/node.ts';
+
+export interface GasBenchResult {
+  bench: string;
+  env: string;
+  value: number;
+  unit: string;
+  baseline: number | null;
+  ratio: number | null;
+  note?: string;
+}
+
+const sha256 = (...parts: Uint8Array[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+};
+
+/**
+ * A shard of 2^depth identical leaves: every node of a level is equal, so the root takes `depth`
+ * hashes and the proof of any leaf is the same list (the leaf bytes are random, so calldata is as
+ * dense as a real proof's).
+ */
+function uniformShard(depth: number, leafSize: number) {
+  const leaf = new Uint8Array(leafSize);
+  for (let i = 0; i < leafSize; i++) leaf[i] = 1 + ((i * 131 + depth * 7) % 255);
+  let node = sha256(new Uint8Array([0]), leaf);
+  const siblings: Uint8Array[] = [];
+  for (let l = 0; l < depth; l++) {
+    siblings.push(node);
+    node = sha256(new Uint8Array([1]), node, node);
+  }
+  const proof = new Uint8Array(32 * depth);
+  siblings.forEach((s, i) => proof.set(s, 32 * i));
+  return {
+    root: toHex(node),
+    leaf,
+    proof,
+    leafCount: 2n ** BigInt(depth),
+    size: 2n ** BigInt(depth) * BigInt(leafSize),
+  };
+}
+
+export async function runGasBenches(ctx: {
+  env?: string;
+  only?: string;
+  report(r: GasBenchResult): void;
+}) {
+  const env = ctx.env ?? 'anvil';
+  const wants = (name: string) =>
+    !ctx.only || name.startsWith(ctx.only) || ctx.only.startsWith(name);
+  const anvil = await startAnvil();
+  try {
+    const config = await deploy({
+      rpcUrl: anvil.rpcUrl,
+      params: { periodSeconds: 3600, startBps: 10_000, floorBps: 10_000, maxMisses: 3 },
+    });
+    const chain = new ChainClient({
+      rpcUrl: anvil.rpcUrl,
+      abis: [storageMarketAbi, cairnTokenAbi],
+    });
+    const [deployer, ...rest] = await chain.accounts();
+    const hosts = rest.slice(0, 8);
+    const client = rest[8]!;
+    const genesis = await chain.read<bigint>(config.market, storageMarketAbi, 'genesis');
+    const goto = async (p: bigint) => {
+      const now = await chain.blockTimestamp();
+      const target = genesis + p * 3600n + 60n;
+      if (target > now) await chain.increaseTime(target - now);
+    };
+    const period = () => chain.read<bigint>(config.market, storageMarketAbi, 'currentPeriod');
+    for (const h of [...hosts, deployer!]) {
+      if (h !== deployer)
+        await chain.write(deployer!, config.token, cairnTokenAbi, 'transfer', [
+          h,
+          1_000_000n * TOKEN,
+        ]);
+      await chain.write(h, config.token, cairnTokenAbi, 'approve', [config.market, 2n ** 255n]);
+      await chain.write(h, config.market, storageMarketAbi, 'register', [
+        '0x1234',
+        0n,
+        1_000_000n * TOKEN,
+        { value: 0n, deadline: 0n, v: 0, r: `0x${'00'.repeat(32)}`, s: `0x${'00'.repeat(32)}` },
+      ]);
+    }
+    await chain.write(deployer!, config.token, cairnTokenAbi, 'transfer', [
+      client,
+      10_000_000n * TOKEN,
+    ]);
+    await chain.write(client, config.token, cairnTokenAbi, 'approve', [config.market, 2n ** 255n]);
+    let nonce = 1n;
+    const request = async (
+      host: Hex,
+      shard: { root: Hex; leafCount: bigint; size: bigint },
+      leafSize: number,
+    ) => {
+      const quote: Quote = {
+        host,
+        root: shard.root,
+        size: shard.size,
+        leafCount: shard.leafCount,
+        leafSize,
+        duration: 100,
+        price: 100n * TOKEN,
+        expiry: 2n ** 40n,
+        nonce: nonce++,
+      };
+      return {
+        ...quote,
+        repairOf: 0n,
+        signature: await signQuote(chain, config, client, quote),
+      } as DealRequest;
+    };
+    const allHosts = [...hosts, deployer!, ...hosts.slice(0, 1)];
+    const small = uniformShard(10, 1024);
+
+    // Opening deals: one shard alone vs a 10-shard file in one transaction.
+    const one = await openDeals(chain, config, client, [await request(hosts[0]!, small, 1024)]);
+    const ten: DealRequest[] = [];
+    for (let i = 0; i < 10; i++)
+      ten.push(await request(allHosts[i % allHosts.length]!, small, 1024));
+    const batch = await openDeals(chain, config, client, ten);
+    const single = Number(one.gasUsed);
+    if (wants('chain.gas.open-deals.1'))
+      ctx.report({
+        bench: 'chain.gas.open-deals.1',
+        env,
+        value: single,
+        unit: 'gas',
+        baseline: null,
+        ratio: null,
+      });
+    if (wants('chain.gas.open-deals.10'))
+      ctx.report({
+        bench: 'chain.gas.open-deals.10',
+        env,
+        value: Number(batch.gasUsed),
+        unit: 'gas',
+        baseline: 10 * single,
+        ratio: Number(batch.gasUsed) / (10 * single),
+        note: `${Math.round(Number(batch.gasUsed) / 10)} per shard; baseline 10 separate transactions`,
+      });
+
+    // Proofs at several depths and leaf sizes, in steady state (the previous period was proven too,
+    // so each proof also settles one period).
+    const cases: [number, number][] = [
+      [10, 256],
+      [20, 256],
+      [30, 256],
+      [10, 1024],
+      [20, 1024],
+      [30, 1024],
+    ];
+    const proofDeals: {
+      id: bigint;
+      host: Hex;
+      shard: ReturnType<typeof uniformShard>;
+      name: string;
+    }[] = [];
+    for (const [i, [depth, leafSize]] of cases.entries()) {
+      const shard = uniformShard(depth, leafSize);
+      const host = hosts[i % hosts.length]!;
+      const r = await openDeals(chain, config, client, [await request(host, shard, leafSize)]);
+      const id = r.events.find((e) => e.name === 'DealOpened')!.args.dealId as bigint;
+      proofDeals.push({
+        id,
+        host,
+        shard,
+        name: `chain.gas.proof.d${depth}${leafSize === 256 ? '' : `.leaf${leafSize}`}`,
+      });
+    }
+    const start = (await period()) + 1n;
+    const gas = new Map<string, number>();
+    for (let p = start; p < start + 2n; p++) {
+      await goto(p);
+      await chain.write(client, config.market, storageMarketAbi, 'poke');
+      for (const d of proofDeals) {
+        const c = await challengeFor(chain, config, d.id, p);
+        if (!c.challenged) throw new Error('bench deals are always challenged');
+        const r = await submitProof(chain, config, d.host, d.id, d.shard.leaf, d.shard.proof);
+        gas.set(d.name, Number(r.gasUsed));
+      }
+    }
+    for (const [i, d] of proofDeals.entries()) {
+      const [depth, leafSize] = cases[i]!;
+      const calldata = 4 + 32 * 3 + 64 + leafSize + 32 * depth;
+      if (wants(d.name))
+        ctx.report({
+          bench: d.name,
+          env,
+          value: gas.get(d.name)!,
+          unit: 'gas',
+          baseline: null,
+          ratio: null,
+          note: `leaf ${leafSize} B, ~${calldata} B calldata`,
+        });
+    }
+
+    // Claim (settle + collect + transfer) one deal after one more period; plain withdraw.
+    await goto(start + 2n);
+    const claimed = await chain.write(
+      proofDeals[0]!.host,
+      config.market,
+      storageMarketAbi,
+      'claim',
+      [[proofDeals[0]!.id]],
+    );
+    if (wants('chain.gas.withdraw'))
+      ctx.report({
+        bench: 'chain.gas.withdraw',
+        env,
+        value: Number(claimed.gasUsed),
+        unit: 'gas',
+        baseline: null,
+        ratio: null,
+        note: 'claim(1 deal): settle 1 period, collect, transfer',
+      });
+
+    // A missed challenge reported by a third party.
+    const missed = proofDeals[1]!;
+    await chain.write(client, config.market, storageMarketAbi, 'poke'); // period start+2 seeded, not proven
+    await goto(start + 3n);
+    await chain.write(deployer!, config.market, storageMarketAbi, 'settle', [missed.id, 1n]); // settle up to the miss
+    const report = await chain.write(deployer!, config.market, storageMarketAbi, 'reportMiss', [
+      missed.id,
+      start + 2n,
+    ]);
+    if (wants('chain.gas.report-miss'))
+      ctx.report({
+        bench: 'chain.gas.report-miss',
+        env,
+        value: Number(report.gasUsed),
+        unit: 'gas',
+        baseline: null,
+        ratio: null,
+        note: 'settle 1 period, slash, reward',
+      });
+    const withdrawn = await chain.write(deployer!, config.market, storageMarketAbi, 'withdraw');
+    if (wants('chain.gas.withdraw-balance'))
+      ctx.report({
+        bench: 'chain.gas.withdraw-balance',
+        env,
+        value: Number(withdrawn.gasUsed),
+        unit: 'gas',
+        baseline: null,
+        ratio: null,
+        note: 'withdraw() of a reporter reward',
+      });
+  } finally {
+    await anvil.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const json = process.argv.includes('--json');
+  await runGasBenches({
+    report: (r) =>
+      console.log(
+        json
+          ? JSON.stringify(r)
+          : `${r.bench.padEnd(36)} ${r.env.padEnd(8)} ${String(r.value).padStart(8)} gas${r.note ? `  (${r.note})` : ''}`,
+      ),
+  });
+}

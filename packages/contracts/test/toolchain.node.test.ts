@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inputsHash as generatedHash, storageMarketAbi, type Hex } from '../src/index.ts';
+import {
+  drip,
+  inputsHash as generatedHash,
+  storageMarketAbi,
+  tokenBalance,
+  type Hex,
+} from '../src/index.ts';
 import { generatedPath, inputsHash } from '../src/node.ts';
 import { setup, type Fixture } from './helpers.ts';
 
@@ -41,6 +47,13 @@ describe('ShardMerkle verifier against the codec vectors', () => {
       `0x${leaf}`,
       `0x${proof}`,
     ]);
+
+  it('deploys a funded faucet on the local chain that hands out test tokens', async () => {
+    expect(f.config.faucet).toBeDefined();
+    expect(await tokenBalance(f.chain, f.config, f.reporter)).toBe(0n);
+    await drip(f.chain, f.config, f.reporter);
+    expect(await tokenBalance(f.chain, f.config, f.reporter)).toBe(10_000n * 10n ** 18n);
+  });
 
   it('accepts every published proof', async () => {
     let n = 0;

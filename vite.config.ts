@@ -30,6 +30,8 @@ export default defineConfig({
         test: {
           name: 'chromium',
           include: [packageTests],
+          // A loopback relay and a Node host for the browser-to-host WebRTC tests.
+          globalSetup: ['packages/peer/test/global-setup.ts'],
           exclude: ['**/*.node.test.ts', '**/node_modules/**'],
           testTimeout: 180_000,
           hookTimeout: 60_000,

@@ -1,5 +1,6 @@
 import { Uint8ArrayList } from 'uint8arraylist';
 import type { AbortOptions, Stream } from '@libp2p/interface';
+import { _encodeFrame } from '../channel.ts';
 import {
   MalformedMessageError,
   MessageTooLargeError,
@@ -12,19 +13,8 @@ import {
 
 const MAX_LENGTH_PREFIX = 5; // 5 × 7 bits covers any frame this protocol allows
 
-export function _encodeFrame(payload: Uint8Array): Uint8Array {
-  const prefix: number[] = [];
-  let n = payload.byteLength;
-  do {
-    const low = n & 0x7f;
-    n = Math.floor(n / 128);
-    prefix.push(n === 0 ? low : low | 0x80);
-  } while (n !== 0);
-  const out = new Uint8Array(prefix.length + payload.byteLength);
-  out.set(prefix, 0);
-  out.set(payload, prefix.length);
-  return out;
-}
+// One frame encoder for every Cairn protocol.
+export { _encodeFrame };
 
 /** Reads successive frames from one stream. */
 export class _FrameReader {

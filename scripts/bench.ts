@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { createServer } from 'vite';
 import { runCodecBenches } from '../packages/codec/bench/codec.bench.ts';
+import { runGasBenches } from '../packages/contracts/bench/gas.ts';
 import { formatResult, type BenchResult } from '../packages/codec/bench/harness.ts';
 import { chromiumLaunchOptions, findChromium, NO_BROWSER_MESSAGE } from './browser.ts';
 
@@ -47,7 +48,11 @@ if (wants('codec.pipeline.peak-memory-1GiB')) {
   print(JSON.parse(output.trim().split('\n').pop()!) as BenchResult);
 }
 
-// 3. A Chromium worker, served by Vite.
+// 3. Gas of the market's transactions on a local anvil (deterministic, so no same-run baseline
+// is needed except where a line compares two ways of doing the same thing).
+if (wants('chain')) await runGasBenches({ env: 'anvil', ...(only ? { only } : {}), report: print });
+
+// 4. A Chromium worker, served by Vite.
 const executablePath = findChromium();
 if (!executablePath) {
   console.error(NO_BROWSER_MESSAGE);

@@ -56,10 +56,16 @@ export function randomBytes(length: number): Uint8Array {
   return out;
 }
 
+// Strict UTF-8 that keeps a leading U+FEFF: the default TextDecoder drops a leading byte-order
+// mark, which would make a string beginning with U+FEFF decode differently from how it was
+// encoded (and two byte strings decode to one string). One instance each, reused.
+const UTF8_ENCODER = new TextEncoder();
+const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export const utf8 = {
-  encode: (s: string): Uint8Array => new TextEncoder().encode(s),
-  decode: (b: Uint8Array): string =>
-    new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b),
+  encode: (s: string): Uint8Array => UTF8_ENCODER.encode(s),
+  /** Throws TypeError on invalid UTF-8. */
+  decode: (b: Uint8Array): string => UTF8_DECODER.decode(b),
 };
 
 /** Copies a view into a fresh ArrayBuffer-backed array (so it can be transferred or used by WebCrypto). */

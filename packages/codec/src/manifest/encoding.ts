@@ -4,15 +4,8 @@
  * encoding, so the reader rejects anything a writer would not have produced (non-minimal varints,
  * invalid UTF-8, trailing bytes).
  */
+import { utf8 } from '../bytes.ts';
 import { MalformedError } from '../errors.ts';
-
-/**
- * Strict UTF-8 that keeps a leading U+FEFF. The default TextDecoder drops a leading byte-order
- * mark, which would make a name beginning with U+FEFF decode to a different string than was
- * encoded (and two byte strings decode to one name).
- */
-const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const UTF8_ENCODER = new TextEncoder();
 
 /** A varint never needs more than 8 bytes for a safe integer (7 * 8 = 56 bits >= 53). */
 const MAX_VARINT_BYTES = 8;
@@ -76,7 +69,7 @@ export class ByteWriter {
   string(value: string): this {
     if (!isWellFormedString(value))
       throw new RangeError('string: contains a lone UTF-16 surrogate');
-    return this.lengthPrefixed(UTF8_ENCODER.encode(value));
+    return this.lengthPrefixed(utf8.encode(value));
   }
 
   finish(): Uint8Array {
@@ -157,7 +150,7 @@ export class ByteReader {
   string(field: string, maxLength: number): string {
     const raw = this.lengthPrefixed(field, maxLength);
     try {
-      return UTF8_DECODER.decode(raw);
+      return utf8.decode(raw);
     } catch (cause) {
       throw new MalformedError(`${field}: invalid UTF-8`, { cause });
     }

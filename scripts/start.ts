@@ -13,6 +13,8 @@ import {
   FileDecoder,
   layoutOfManifest,
   MerkleTree,
+  pieceLength,
+  pieceOffset,
   sealManifest,
 } from '@cairn/codec';
 
@@ -68,8 +70,8 @@ const decoder = await FileDecoder.open(sealed, encoding.fileKey);
 const out: Uint8Array[] = [];
 for await (const chunk of decoder.decode(async ({ segment, shard }) => {
   if (lost.has(shard)) return null;
-  const offset = segment * layout.pieceSize;
-  const length = Math.min(layout.pieceSize, layout.shardSize - offset);
+  const offset = pieceOffset(layout, segment);
+  const length = pieceLength(layout, segment);
   return {
     piece: shards[shard]!.subarray(offset, offset + length),
     proof: trees[shard]!.subtreeProof(layout.pieceHeight, segment),

@@ -4,7 +4,7 @@ import { layoutOfManifest, type PieceFetcher } from '../src/decoder.ts';
 import { encodeFile, type EncodeOptions } from '../src/encoder.ts';
 import { sealManifest, type Manifest } from '../src/manifest/index.ts';
 import { MerkleTree } from '../src/merkle/index.ts';
-import type { Layout } from '../src/layout.ts';
+import { pieceLength, pieceOffset, type Layout } from '../src/layout.ts';
 import type { ByteSource } from '../src/segmenter.ts';
 
 export interface Stored {
@@ -34,9 +34,8 @@ export async function store(source: ByteSource, options: EncodeOptions = {}): Pr
 }
 
 export function pieceOf(stored: Stored, shard: number, segment: number): Uint8Array {
-  const { pieceSize, shardSize } = stored.layout;
-  const offset = segment * pieceSize;
-  return stored.shards[shard]!.subarray(offset, Math.min(offset + pieceSize, shardSize));
+  const offset = pieceOffset(stored.layout, segment);
+  return stored.shards[shard]!.subarray(offset, offset + pieceLength(stored.layout, segment));
 }
 
 /** Serves pieces like honest hosts, except the ones `lost` (null) or `tamper`ed. */

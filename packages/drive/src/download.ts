@@ -2,7 +2,14 @@
  * Download: any k verified pieces per segment, from the hosts holding the shards, with a few
  * extra requests in flight to cut the long tail; hosts that are gone or lie are reported.
  */
-import { FileDecoder, toHex, type DecodeEngine, type Manifest } from '@cairn/codec';
+import {
+  FileDecoder,
+  pieceLength,
+  pieceOffset,
+  toHex,
+  type DecodeEngine,
+  type Manifest,
+} from '@cairn/codec';
 import type { Placement, ShardTransport } from './types.ts';
 
 export interface DownloadOptions {
@@ -34,8 +41,8 @@ export async function* download(
     async ({ segment, shard, signal }) => {
       const host = hostOf.get(shard);
       if (!host) return null;
-      const offset = segment * layout.pieceSize;
-      const length = Math.min(layout.pieceSize, layout.shardSize - offset);
+      const offset = pieceOffset(layout, segment);
+      const length = pieceLength(layout, segment);
       return transport.getPiece(
         host,
         {

@@ -7,7 +7,7 @@ import { getRange, putShard } from '../src/client.ts';
 import { HostService } from '../src/host.ts';
 import { createCairnNode } from '../src/node.ts';
 import type { CairnNode } from '../src/node.ts';
-import { MemoryShardStore } from '../src/store.ts';
+import { MemoryShardStore } from '@cairn/store';
 import { ShardTreeBuilder } from '../src/shard-tree.ts';
 import { makeShard, startTestRelay } from '../test/fixtures.ts';
 import type { Multiaddr } from '@multiformats/multiaddr';
@@ -30,8 +30,8 @@ const host = await createCairnNode({
   listen: ['/ip4/127.0.0.1/tcp/0/ws'],
   allowPrivateAddresses: true,
 });
-const store = new MemoryShardStore();
-const service = new HostService(host, { store, privateKey: host.privateKey, quota: 8 * size });
+const store = new MemoryShardStore({ quota: 8 * size });
+const service = new HostService(host, { store, privateKey: host.privateKey });
 await service.start();
 const webrtcAddr = await host.waitForMultiaddr(isWebRTCAddress);
 const wsAddr = await host.waitForMultiaddr(

@@ -33,10 +33,10 @@ import {
   ShardNotFoundError,
   errorCodeOf,
 } from './errors.ts';
-import { ShardTreeBuilder, _proveNode } from './shard-tree.ts';
+import { ShardTreeBuilder, _blockHeight, _proveNode } from './shard-tree.ts';
 import type { ShardMeta } from './shard-tree.ts';
 import { _auditMessage, _fromHex, _sha256, _toHex, equal, signReceipt } from './signatures.ts';
-import type { ShardStore } from './store.ts';
+import type { ShardStore, ShardUsage, ShardWriter } from '@cairn/store';
 import {
   _Reader,
   _Writer,
@@ -60,16 +60,14 @@ export interface HostNode {
 }
 
 export interface HostServiceInit {
-  store: ShardStore;
   /**
-   * Where each shard's tree levels go (1/2048 of the shard, as `<id>.tree`).
-   * @default the shard store
+   * Where shards go; its quota is the host's (committed shards, their tree sidecars and puts in
+   * flight all count). Each shard's tree levels (1/2048 of the shard) are kept in the same store
+   * under `treeIdOf(id)`.
    */
-  treeStore?: ShardStore;
+  store: ShardStore;
   /** The host's libp2p key: signs receipts and audit answers. */
   privateKey: PrivateKey;
-  /** Most bytes the store may hold (committed plus in-flight puts). */
-  quota: number;
   /** @default 4 GiB */
   maxShardSize?: number;
   /** Longest silence from a peer within a stream. @default 20_000 */
@@ -93,22 +91,42 @@ export interface PeerTraffic {
   bytesReceived: number;
 }
 
-/** The sidecar holding a shard's tree levels: version 1, size, leafSize, block roots. */
-const TREE_SUFFIX = '.tree';
 const MAX_CACHED_TREES = 1024;
+const TREE_ID_DOMAIN = new TextEncoder().encode('cairn/shard-tree/v1');
+/** The `meta` of tree sidecars in the store, so listings can tell them from shards. */
+export const TREE_META = new TextEncoder().encode('cairn/shard-tree/v1');
+
+/**
+ * The store id of a shard's tree sidecar (version 1, size, leafSize, block roots): a hash of the
+ * shard's id under its own domain, so it is a valid shard id that no real root collides with.
+ */
+export async function treeIdOf(id: string): Promise<string> {
+  const root = _fromHex(id);
+  const input = new Uint8Array(TREE_ID_DOMAIN.byteLength + root.byteLength);
+  input.set(TREE_ID_DOMAIN);
+  input.set(root, TREE_ID_DOMAIN.byteLength);
+  return _toHex(await _sha256(input));
+}
+
+/** Bytes of a shard's tree sidecar. */
+export function treeSidecarSize(size: number, leafSize: number): number {
+  const roots = Math.ceil(size / (leafSize * 2 ** _blockHeight(size, leafSize))) * 32;
+  return sidecarHead(size, leafSize, roots).byteLength + roots;
+}
+
+function sidecarHead(size: number, leafSize: number, rootsLength: number): Uint8Array {
+  return new _Writer().byte(1).uint(size).uint(leafSize).uint(rootsLength).finish();
+}
 
 export class HostService {
   readonly #node: HostNode;
-  readonly #init: Required<Omit<HostServiceInit, 'now' | 'treeStore'>> & { now: () => number };
-  readonly #treeStore: ShardStore;
+  readonly #init: Required<Omit<HostServiceInit, 'now'>> & { now: () => number };
   readonly #trees = new Map<string, ShardMeta>();
   readonly #traffic = new Map<string, PeerTraffic>();
-  #reserved = 0;
   #started = false;
 
   constructor(node: HostNode, init: HostServiceInit) {
     this.#node = node;
-    this.#treeStore = init.treeStore ?? init.store;
     this.#init = {
       maxShardSize: DEFAULT_MAX_SHARD_SIZE,
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
@@ -144,20 +162,16 @@ export class HostService {
     return new Map([...this.#traffic].map(([k, v]) => [k, { ...v }]));
   }
 
-  /** Committed bytes plus bytes reserved by puts in flight. */
-  async usage(): Promise<{ used: number; reserved: number; quota: number }> {
-    return {
-      used: await this.#init.store.usage(),
-      reserved: this.#reserved,
-      quota: this.#init.quota,
-    };
+  /** The store's usage: committed bytes (shards and trees) plus puts in flight, and the quota. */
+  async usage(): Promise<ShardUsage> {
+    return this.#init.store.usage();
   }
 
   /** Deletes a shard and its tree. */
   async delete(id: string): Promise<void> {
     this.#trees.delete(id);
     await this.#init.store.delete(id);
-    await this.#treeStore.delete(id + TREE_SUFFIX);
+    await this.#init.store.delete(await treeIdOf(id));
   }
 
   #count(peer: string, key: keyof PeerTraffic, n: number): void {
@@ -249,13 +263,15 @@ export class HostService {
       throw new MessageTooLargeError(
         `shard of ${req.size} bytes exceeds ${this.#init.maxShardSize}`,
       );
-    const used = await store.usage();
-    if (used + this.#reserved + req.size > this.#init.quota) {
-      const free = Math.max(0, this.#init.quota - used - this.#reserved);
-      throw new QuotaExceededError(`shard needs ${req.size} bytes, ${free} free`);
+    // Room for the shard and its tree, checked before any shard byte is asked for; the store's
+    // own reservation (in create) settles races between concurrent puts.
+    const need = req.size + treeSidecarSize(req.size, req.leafSize);
+    const usage = await store.usage();
+    if (usage.used + need > usage.quota) {
+      const free = Math.max(0, usage.quota - usage.used);
+      throw new QuotaExceededError(`shard needs ${need} bytes, ${free} free`);
     }
-    this.#reserved += req.size;
-    let writer: Awaited<ReturnType<ShardStore['create']>> | undefined;
+    let writer: ShardWriter | undefined;
     let committed = false;
     try {
       writer = await store.create(id, req.size);
@@ -280,9 +296,8 @@ export class HostService {
       await this.#saveTree(id, meta);
     } catch (err) {
       if (!committed) await writer?.abort().catch(() => {});
+      else await this.delete(id).catch(() => {});
       throw err;
-    } finally {
-      this.#reserved -= req.size;
     }
     await ch.writeFrame(await receipt());
   }
@@ -362,22 +377,19 @@ export class HostService {
   async #meta(id: string): Promise<ShardMeta> {
     const cached = this.#trees.get(id);
     if (cached !== undefined) return cached;
-    const store = this.#treeStore;
-    if (!(await this.#init.store.has(id)) || !(await store.has(id + TREE_SUFFIX)))
+    const { store } = this.#init;
+    const treeId = await treeIdOf(id);
+    if (!(await store.has(id)) || !(await store.has(treeId)))
       throw new ShardNotFoundError(`no shard ${id}`);
-    const head = await store.read(id + TREE_SUFFIX, 0, 32);
+    const treeSize = (await store.info(treeId))?.size ?? 0;
+    const head = await store.read(treeId, 0, Math.min(32, treeSize));
     const r = new _Reader(head);
     if (r.byte() !== 1) throw new Error(`shard ${id}: unknown tree sidecar version`);
     const size = r.uint();
     const leafSize = r.uint();
     const rootsLength = r.uint();
-    const headLength = new _Writer()
-      .byte(1)
-      .uint(size)
-      .uint(leafSize)
-      .uint(rootsLength)
-      .finish().byteLength;
-    const roots = await store.read(id + TREE_SUFFIX, headLength, rootsLength);
+    const headLength = sidecarHead(size, leafSize, rootsLength).byteLength;
+    const roots = await store.read(treeId, headLength, rootsLength);
     const upper = MerkleTree.fromLeafHashes(roots, leafSize);
     const leafCount = leafCountOf(size, leafSize);
     const builder = new ShardTreeBuilder(size, leafSize);
@@ -398,13 +410,12 @@ export class HostService {
 
   async #saveTree(id: string, meta: ShardMeta): Promise<void> {
     const roots = meta.upper.level(0);
-    const head = new _Writer()
-      .byte(1)
-      .uint(meta.size)
-      .uint(meta.leafSize)
-      .uint(roots.byteLength)
-      .finish();
-    const w = await this.#treeStore.create(id + TREE_SUFFIX, head.byteLength + roots.byteLength);
+    const head = sidecarHead(meta.size, meta.leafSize, roots.byteLength);
+    const w = await this.#init.store.create(
+      await treeIdOf(id),
+      head.byteLength + roots.byteLength,
+      { meta: TREE_META },
+    );
     await w.write(head);
     await w.write(roots);
     await w.commit();

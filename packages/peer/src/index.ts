@@ -5,10 +5,11 @@
  *
  * @example
  * ```ts
- * import { createCairnNode, HostService, MemoryShardStore, putShard, getPiece, audit } from '@cairn/peer';
+ * import { createCairnNode, HostService, putShard, getPiece, audit } from '@cairn/peer';
+ * import { MemoryShardStore } from '@cairn/store';
  *
  * const host = await createCairnNode({ relays: [relayAddr] });
- * const service = new HostService(host, { store: new MemoryShardStore(), privateKey: host.privateKey, quota: 2 ** 30 });
+ * const service = new HostService(host, { store: new MemoryShardStore({ quota: 2 ** 30 }), privateKey: host.privateKey });
  * await service.start();
  *
  * const client = await createCairnNode({ relays: [relayAddr] });
@@ -23,7 +24,7 @@ export { createCairnNode, toMultiaddr } from './node.ts';
 export type { CairnNode, CairnNodeInit } from './node.ts';
 export { isWebRTCAddress, isCircuitAddress, peerIdText } from './addresses.ts';
 export type { DialQueueInit } from './dial-queue.ts';
-export { HostService } from './host.ts';
+export { HostService, TREE_META, treeIdOf, treeSidecarSize } from './host.ts';
 export type { HostNode, HostServiceInit, PeerTraffic } from './host.ts';
 export { putShard, getRange, getPiece, audit } from './client.ts';
 export type {
@@ -42,5 +43,3 @@ export type {
 export { verifyReceipt } from './signatures.ts';
 export type { Receipt } from './signatures.ts';
 export type { SignedReceipt, ReceiptBody } from './wire.ts';
-export { MemoryShardStore } from './store.ts';
-export type { ShardStore, ShardWriter } from './store.ts';

@@ -9,7 +9,8 @@
  * Enable it in vite.config.ts, chromium project: `globalSetup: ['packages/peer/test/global-setup.ts']`.
  */
 import type { TestProject } from 'vitest/node';
-import { HostService, MemoryShardStore, createCairnNode, isWebRTCAddress } from '../src/index.ts';
+import { MemoryShardStore } from '@cairn/store';
+import { HostService, createCairnNode, isWebRTCAddress } from '../src/index.ts';
 import { startTestRelay } from './fixtures.ts';
 
 declare module 'vitest' {
@@ -23,9 +24,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const relay = await startTestRelay();
   const host = await createCairnNode({ relays: [relay.addr], allowPrivateAddresses: true });
   const service = new HostService(host, {
-    store: new MemoryShardStore(),
+    store: new MemoryShardStore({ quota: 256 * 1024 * 1024 }),
     privateKey: host.privateKey,
-    quota: 256 * 1024 * 1024,
   });
   await service.start();
   const addr = await host.waitForMultiaddr(isWebRTCAddress, {

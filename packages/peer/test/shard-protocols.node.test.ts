@@ -6,7 +6,6 @@ import {
   AUDIT_PROTOCOL,
   GET_PROTOCOL,
   HostService,
-  MemoryShardStore,
   PUT_PROTOCOL,
   audit,
   createCairnNode,
@@ -14,8 +13,11 @@ import {
   getRange,
   isWebRTCAddress,
   putShard,
+  treeIdOf,
   verifyReceipt,
 } from '../src/index.ts';
+import { MemoryShardStore } from '@cairn/store';
+import { FaultyShardStore } from '@cairn/store/testing';
 import type { CairnNode } from '../src/index.ts';
 import { _Channel, _encodeFrame } from '../src/channel.ts';
 import { _toHex } from '../src/signatures.ts';
@@ -36,7 +38,7 @@ async function errorOf(p: Promise<unknown>): Promise<Error> {
 
 interface Host {
   node: CairnNode;
-  store: MemoryShardStore;
+  store: FaultyShardStore;
   service: HostService;
   addr: Multiaddr;
 }
@@ -55,11 +57,10 @@ async function node(relayed = true): Promise<CairnNode> {
 
 async function host(quota = 64 * MiB, idleTimeoutMs?: number): Promise<Host> {
   const n = await node();
-  const store = new MemoryShardStore();
+  const store = new FaultyShardStore(new MemoryShardStore({ quota }));
   const service = new HostService(n, {
     store,
     privateKey: n.privateKey,
-    quota,
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
   });
   await service.start();
@@ -174,7 +175,7 @@ describe('shard protocols between Node peers over WebRTC (signalled through a re
     const other = makeShard(512 * 1024);
     await putShard(client, h.addr, other.bytes, { root: other.root, size: other.bytes.byteLength });
     await audit(client, h.addr, { root: other.root, size: other.bytes.byteLength, indices: [300] });
-    h.store.peek(_toHex(other.root))![300 * 1024 + 7]! ^= 0xff;
+    h.store.faults = { corrupt: new Set([_toHex(other.root)]) };
     const err = await errorOf(
       audit(client, h.addr, { root: other.root, size: other.bytes.byteLength, indices: [300] }),
     );
@@ -188,7 +189,18 @@ describe('shard protocols between Node peers over WebRTC (signalled through a re
       }),
     );
     expect(bad.name).toBe('IntegrityError');
-    // A neighbouring piece is untouched and still verifies.
+    // The fault corrupts every read of this shard, so piece 0 fails too.
+    await getPiece(client, h.addr, {
+      root: other.root,
+      shardSize: other.bytes.byteLength,
+      index: 0,
+      pieceSize: PIECE,
+    }).then(
+      () => expect.unreachable('a corrupted piece verified'),
+      (e: Error) => expect(e.name).toBe('IntegrityError'),
+    );
+    h.store.faults = {};
+    // With the disk honest again, the pieces verify.
     await getPiece(client, h.addr, {
       root: other.root,
       shardSize: other.bytes.byteLength,
@@ -207,7 +219,7 @@ describe('shard protocols between Node peers over WebRTC (signalled through a re
     );
     expect(err.name).toBe('BadRootError');
     expect(await h.store.has(_toHex(good.root))).toBe(false);
-    expect(await h.store.usage()).toBe(before);
+    expect(await h.store.usage()).toEqual(before);
     expect((await h.service.usage()).reserved).toBe(0);
   });
 
@@ -290,7 +302,6 @@ describe('several hosts, restarts', () => {
     const again = new HostService(h.node, {
       store: h.store,
       privateKey: h.node.privateKey,
-      quota: 64 * MiB,
     });
     await again.start();
     const piece = await getPiece(client, h.addr, {
@@ -304,11 +315,10 @@ describe('several hosts, restarts', () => {
 
     // A shard whose tree sidecar was lost is taken again on the next put.
     await again.stop();
-    await h.store.delete(`${_toHex(shard.root)}.tree`);
+    await h.store.delete(await treeIdOf(_toHex(shard.root)));
     const third = new HostService(h.node, {
       store: h.store,
       privateKey: h.node.privateKey,
-      quota: 64 * MiB,
     });
     await third.start();
     const missing = await errorOf(
@@ -339,7 +349,7 @@ describe('hosts that refuse or stall', () => {
     expect(err.name).toBe('QuotaExceededError');
     expect(sent).toBe(0);
     expect(small.service.traffic().get(client.peerId.toString())?.bytesReceived ?? 0).toBe(0);
-    expect(await small.store.usage()).toBe(0);
+    expect((await small.store.usage()).used).toBe(0);
   });
 
   it('a stalled host times out with TimeoutError', async () => {

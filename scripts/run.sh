@@ -31,7 +31,7 @@ static_checks() {
   echo "== lint (eslint)" && npx eslint --max-warnings 0 .
   echo "== typecheck (tsc, svelte-check)"
   npx svelte-kit sync >/dev/null
-  for p in packages/*/tsconfig.json relay/tsconfig.json scripts/tsconfig.json; do npx tsc -p "$p" --noEmit; done
+  for p in packages/*/tsconfig.json relay/tsconfig.json scripts/tsconfig.json tests/tsconfig.json; do npx tsc -p "$p" --noEmit; done
   npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human
 }
 

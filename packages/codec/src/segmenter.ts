@@ -4,11 +4,13 @@
  */
 
 export type ByteSource =
-  AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Iterable<Uint8Array>;
+  Uint8Array | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Iterable<Uint8Array>;
 
-/** Iterates a ReadableStream, an async iterable or a sync iterable of byte chunks. */
+/** Iterates bytes in memory (one chunk), a ReadableStream, or an (async) iterable of chunks. */
 export async function* iterateBytes(source: ByteSource): AsyncGenerator<Uint8Array> {
-  if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function') {
+  if (source instanceof Uint8Array) {
+    yield source;
+  } else if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function') {
     const reader = (source as ReadableStream<Uint8Array>).getReader();
     try {
       for (;;) {

@@ -47,6 +47,8 @@ export async function* download(
         host,
         {
           shardId: toHex(manifest.roots[shard]!),
+          shardSize: layout.shardSize,
+          leafSize: layout.leafSize,
           offset,
           length,
           proofHeight: layout.pieceHeight,

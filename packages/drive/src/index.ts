@@ -10,3 +10,6 @@ export * from './select.ts';
 export * from './upload.ts';
 export * from './download.ts';
 export { Channel } from './channel.ts';
+export * from './record.ts';
+export * from './network.ts';
+export * from './share.ts';

@@ -21,6 +21,9 @@ export interface PutShardRequest {
 
 export interface PieceRequest {
   shardId: string;
+  /** Whole shard's bytes, and its Merkle leaf size. */
+  shardSize: number;
+  leafSize: number;
   offset: number;
   length: number;
   /** Height of the piece's subtree in the shard tree, and its index there (= segment). */

@@ -27,6 +27,8 @@ export type { DialQueueInit } from './dial-queue.ts';
 export { HostService, TREE_META, treeIdOf, treeSidecarSize } from './host.ts';
 export type { HostNode, HostServiceInit, PeerTraffic } from './host.ts';
 export { putShard, getRange, getPiece, audit } from './client.ts';
+export { startHosting } from './hosting.ts';
+export type { Hosting, HostingInit } from './hosting.ts';
 export type {
   AuditParameters,
   AuditResult,
@@ -42,4 +44,5 @@ export type {
 } from './client.ts';
 export { verifyReceipt } from './signatures.ts';
 export type { Receipt } from './signatures.ts';
+export { encodeSignedReceipt, decodeSignedReceipt } from './wire.ts';
 export type { SignedReceipt, ReceiptBody } from './wire.ts';

@@ -162,6 +162,18 @@ export interface SignedReceipt {
   signature: Uint8Array;
 }
 
+/** A receipt to keep or forward: length-prefixed body, then length-prefixed signature. */
+export function encodeSignedReceipt(m: SignedReceipt): Uint8Array {
+  return new _Writer().bytes(m.body).bytes(m.signature).finish();
+}
+
+export function decodeSignedReceipt(b: Uint8Array): SignedReceipt {
+  const r = new _Reader(b);
+  const receipt = { body: r.bytes(1024), signature: r.bytes(MAX_SIGNATURE) };
+  r.end();
+  return receipt;
+}
+
 export type PutResponse =
   | { type: 'accepted' }
   | { type: 'receipt'; receipt: SignedReceipt }

@@ -11,6 +11,7 @@ import {
 import type { SignAnnouncementParameters, SignedHostAnnouncement } from '../src/directory/index.ts';
 import { _Reader, _Writer } from '../src/directory/encoding.ts';
 import { _FrameReader, _encodeFrame } from '../src/directory/frames.ts';
+import { _decodeQuery, _encodeQuery } from '../src/directory/protocol.ts';
 
 const NOW = 1_800_000_000_000;
 const WALLET = '0x00000000000000000000000000000000000000Aa';
@@ -217,6 +218,22 @@ describe('Directory', () => {
     expect(dir.query({ maxPrice: 5n }).length).toBe(2);
     expect(dir.query({ minFreeCapacity: 100n }).map((r) => r.peerId)).toEqual([c.peerId, a.peerId]);
     expect(dir.query({ exclude: [c.peerId], limit: 1 }).map((r) => r.peerId)).toEqual([b.peerId]);
+    // Looking up given peers: only those, unknown ones left out, still ordered.
+    const unknown = (await record()).peerId;
+    expect(dir.query({ peers: [a.peerId, unknown, b.peerId] }).map((r) => r.peerId)).toEqual([
+      b.peerId,
+      a.peerId,
+    ]);
+    expect(dir.query({ peers: [] })).toEqual([]);
+  });
+
+  it('encodes queries canonically, peers included', () => {
+    const filter = { maxPrice: 7n, limit: 3, exclude: ['x'], peers: ['a', 'b'] };
+    expect(_decodeQuery(_encodeQuery(filter))).toEqual(filter);
+    expect(_decodeQuery(_encodeQuery({}))).toEqual({ limit: 20, exclude: [] });
+    const bad = _encodeQuery({});
+    bad[0] = 8;
+    expect(() => _decodeQuery(bad)).toThrow(/unknown query flags/);
   });
 
   it('is bounded: evicts the record that expires soonest', async () => {

@@ -15,6 +15,8 @@ export interface HostFilter {
   limit?: number;
   /** Peer ids (text) to leave out, e.g. hosts that already hold a shard of the file. */
   exclude?: Iterable<string>;
+  /** Only these peer ids (text): looks up the addresses of known hosts, e.g. a file's holders. */
+  peers?: Iterable<string>;
 }
 
 export interface DirectoryInit {
@@ -124,7 +126,11 @@ export class Directory {
     const exclude = new Set(filter.exclude ?? []);
     const now = this.now();
     const out: SignedHostAnnouncement[] = [];
-    for (const record of this.records.values()) {
+    const candidates =
+      filter.peers == null
+        ? this.records.values()
+        : [...new Set(filter.peers)].flatMap((p) => this.records.get(p) ?? []);
+    for (const record of candidates) {
       if (record.expiresAt <= now) continue;
       if (exclude.has(record.peerId)) continue;
       if (filter.minFreeCapacity != null && record.freeCapacity < filter.minFreeCapacity) continue;

@@ -63,23 +63,32 @@ export function _encodeQuery(filter: HostFilter): Uint8Array {
   const exclude = [...(filter.exclude ?? [])];
   if (exclude.length > MAX_QUERY_EXCLUDE)
     throw new RangeError(`exclude at most ${MAX_QUERY_EXCLUDE} peers`);
+  const peers = filter.peers == null ? undefined : [...filter.peers];
+  if (peers != null && peers.length > MAX_QUERY_LIMIT)
+    throw new RangeError(`ask for at most ${MAX_QUERY_LIMIT} peers`);
   const limit = filter.limit ?? DEFAULT_QUERY_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 0)
     throw new RangeError('limit must be a non-negative integer');
   const w = new _Writer().byte(
-    (filter.minFreeCapacity != null ? 1 : 0) | (filter.maxPrice != null ? 2 : 0),
+    (filter.minFreeCapacity != null ? 1 : 0) |
+      (filter.maxPrice != null ? 2 : 0) |
+      (peers != null ? 4 : 0),
   );
   if (filter.minFreeCapacity != null) w.bigUint(filter.minFreeCapacity);
   if (filter.maxPrice != null) w.bigUint(filter.maxPrice);
   w.uint(Math.min(limit, MAX_QUERY_LIMIT)).uint(exclude.length);
   for (const peer of exclude) w.string(peer);
+  if (peers != null) {
+    w.uint(peers.length);
+    for (const peer of peers) w.string(peer);
+  }
   return w.finish();
 }
 
 export function _decodeQuery(bytes: Uint8Array): HostFilter {
   const r = new _Reader(bytes);
   const flags = r.byte();
-  if ((flags & ~3) !== 0) throw new MalformedMessageError(`unknown query flags ${flags}`);
+  if ((flags & ~7) !== 0) throw new MalformedMessageError(`unknown query flags ${flags}`);
   const filter: HostFilter = {};
   if ((flags & 1) !== 0) filter.minFreeCapacity = r.bigUint(256);
   if ((flags & 2) !== 0) filter.maxPrice = r.bigUint(256);
@@ -90,6 +99,14 @@ export function _decodeQuery(bytes: Uint8Array): HostFilter {
   const exclude: string[] = [];
   for (let i = 0; i < count; i++) exclude.push(r.string(128));
   filter.exclude = exclude;
+  if ((flags & 4) !== 0) {
+    const n = r.uint();
+    if (n > MAX_QUERY_LIMIT)
+      throw new MalformedMessageError(`more than ${MAX_QUERY_LIMIT} peers asked for`);
+    const peers: string[] = [];
+    for (let i = 0; i < n; i++) peers.push(r.string(128));
+    filter.peers = peers;
+  }
   r.end();
   return filter;
 }
@@ -263,6 +280,7 @@ export async function queryHosts(
   const request = _encodeQuery(filter);
   const limit = Math.min(filter.limit ?? DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT);
   const exclude = new Set(filter.exclude ?? []);
+  const wanted = filter.peers == null ? undefined : new Set(filter.peers);
   const stream = await node.dialProtocol(directoryPeer, QUERY_PROTOCOL, {
     signal,
     runOnLimitedConnection: true,
@@ -286,6 +304,7 @@ export async function queryHosts(
         continue;
       }
       if (seen.has(record.peerId) || exclude.has(record.peerId)) continue;
+      if (wanted != null && !wanted.has(record.peerId)) continue;
       if (filter.minFreeCapacity != null && record.freeCapacity < filter.minFreeCapacity) continue;
       if (filter.maxPrice != null && record.price > filter.maxPrice) continue;
       seen.add(record.peerId);

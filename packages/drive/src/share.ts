@@ -1,0 +1,165 @@
+/**
+ * Files by link, over the network: `putFile` uploads to hosts from the directory and publishes
+ * the file record on them, returning a share link; `getFile` resolves a link back to the file's
+ * manifest and a stream of its plaintext. The key travels only in the link's fragment.
+ */
+import {
+  decodeShareLink,
+  encodeShareLink,
+  equalBytes,
+  MERKLE_LEAF_SIZE,
+  toHex,
+  type ByteSource,
+  type Manifest,
+} from '@cairn/codec';
+import { download, type DownloadOptions } from './download.ts';
+import { DriveError, NotEnoughHostsError } from './errors.ts';
+import type { CairnNetwork } from './network.ts';
+import {
+  InvalidRecordError,
+  MAX_LINK_HINTS,
+  decodeManifestRef,
+  encodeFileRecord,
+  encodeManifestRef,
+  openFileRecord,
+  recordRoot,
+  type FileRecord,
+} from './record.ts';
+import type { Placement } from './types.ts';
+import { upload, type UploadOptions, type UploadResult } from './upload.ts';
+
+export interface PutFileOptions extends Omit<UploadOptions, 'hosts' | 'transport'> {
+  /** Base of the link, e.g. `https://relay.example/`. The fragment is appended. @default '' */
+  baseUrl?: string;
+  /** Ping candidate hosts first and prefer the closest. @default true */
+  probe?: boolean;
+}
+
+export interface PutFileResult extends UploadResult {
+  /** `baseUrl#fragment`: whoever holds it can fetch and decrypt the file. */
+  link: string;
+  /** Where the file record is (its root and the hosts holding it). */
+  recordRoot: Uint8Array;
+}
+
+/** The record could not be stored on any host. */
+export class PublishFailedError extends DriveError {
+  override name = 'PublishFailedError' as const;
+}
+
+/** No host named in the link served a record that verifies. */
+export class RecordUnavailableError extends DriveError {
+  override name = 'RecordUnavailableError' as const;
+}
+
+export async function putFile(
+  network: CairnNetwork,
+  open: () => ByteSource,
+  options: PutFileOptions = {},
+): Promise<PutFileResult> {
+  const { signal } = options;
+  let hosts = await network.hosts({}, signal);
+  if (options.probe ?? true) hosts = await network.probe(hosts, signal);
+  if (hosts.length === 0) throw new NotEnoughHostsError('no reachable host is listed');
+  const result = await upload(open, { ...options, hosts, transport: network });
+  const record = await encodeFileRecord(result.sealedManifest, result.placements, result.fileKey);
+  const root = recordRoot(record);
+  const holders = [...new Set(result.placements.map((p) => p.host))];
+  const stored = await Promise.allSettled(
+    holders.map((host) =>
+      network.putShard(
+        host,
+        { shardId: toHex(root), size: record.byteLength, leafSize: MERKLE_LEAF_SIZE },
+        once(record),
+        { signal: signal ?? AbortSignal.timeout(60_000) },
+      ),
+    ),
+  );
+  const hints = holders
+    .filter((_, i) => stored[i]!.status === 'fulfilled')
+    .slice(0, MAX_LINK_HINTS);
+  if (hints.length === 0)
+    throw new PublishFailedError('no host took the file record', {
+      cause: new AggregateError(
+        stored.map((s) => (s.status === 'rejected' ? s.reason : undefined)),
+      ),
+    });
+  const fragment = encodeShareLink({
+    manifestRef: encodeManifestRef({ root, size: record.byteLength, hints }),
+    fileKey: result.fileKey,
+  });
+  return { ...result, link: `${options.baseUrl ?? ''}#${fragment}`, recordRoot: root };
+}
+
+export interface OpenedFile extends FileRecord {
+  fileKey: Uint8Array;
+}
+
+/** Resolves a share link (or its fragment) to the file's record, checked and opened. */
+export async function openLink(
+  network: CairnNetwork,
+  link: string,
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<OpenedFile> {
+  const { manifestRef, fileKey } = decodeShareLink(link);
+  const ref = decodeManifestRef(manifestRef);
+  const signal = options.signal ?? AbortSignal.timeout(options.timeoutMs ?? 30_000);
+  await network.locate(ref.hints, signal).catch(() => {});
+  const errors: unknown[] = [];
+  // Ask the hinted hosts together; the first record that verifies wins.
+  const controller = new AbortController();
+  const both = AbortSignal.any([signal, controller.signal]);
+  const record = await new Promise<Uint8Array | undefined>((resolve) => {
+    let pending = ref.hints.length;
+    for (const host of ref.hints) {
+      network
+        .getSmall(host, ref.root, ref.size, both)
+        .then((bytes) => {
+          if (!equalBytes(recordRoot(bytes), ref.root))
+            throw new InvalidRecordError(`host ${host} served a record that does not match`);
+          controller.abort();
+          resolve(bytes);
+        })
+        .catch((err: unknown) => {
+          errors.push(err);
+          if (--pending === 0) resolve(undefined);
+        });
+    }
+  });
+  if (record === undefined)
+    throw new RecordUnavailableError(
+      `none of the ${ref.hints.length} hosts named in the link served the file record`,
+      { cause: new AggregateError(errors) },
+    );
+  return { ...(await openFileRecord(record, fileKey)), fileKey };
+}
+
+export interface GetFileResult {
+  manifest: Manifest;
+  placements: Placement[];
+  /** The plaintext, verified segment by segment. */
+  body: AsyncGenerator<Uint8Array>;
+}
+
+export async function getFile(
+  network: CairnNetwork,
+  link: string,
+  options: DownloadOptions = {},
+): Promise<GetFileResult> {
+  const opened = await openLink(network, link, options.signal ? { signal: options.signal } : {});
+  await network
+    .locate(
+      opened.placements.map((p) => p.host),
+      options.signal ?? AbortSignal.timeout(30_000),
+    )
+    .catch(() => {});
+  return {
+    manifest: opened.manifest,
+    placements: opened.placements,
+    body: download(opened.manifest, opened.fileKey, opened.placements, network, options),
+  };
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}

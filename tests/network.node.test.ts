@@ -1,0 +1,177 @@
+// The drive over the real network, all in Node: a relay (with its directory), headless hosts that
+// announce themselves, and clients that upload by the directory and download by share link, over
+// WebRTC between the peers (node-datachannel), signalled through the relay. Hosts misbehave on
+// purpose: full, corrupt, stalled, gone mid-transfer.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  WrongKeyError,
+  decodeShareLink,
+  encodeShareLink,
+  InvalidShareLinkError,
+} from '@cairn/codec';
+import { CairnNetwork, getFile, putFile, openLink } from '@cairn/drive';
+import { createCairnNode, startHosting, type CairnNode, type Hosting } from '@cairn/peer';
+import { MemoryShardStore } from '@cairn/store';
+import { FaultyShardStore } from '@cairn/store/testing';
+import { startRelay, type Relay } from '@cairn/relay';
+
+const MiB = 1024 * 1024;
+
+interface TestHost {
+  node: CairnNode;
+  store: FaultyShardStore;
+  hosting: Hosting;
+}
+
+let relay: Relay;
+let directory: string;
+const hosts: TestHost[] = [];
+const clients: CairnNode[] = [];
+
+async function startHost(quota = 64 * MiB): Promise<TestHost> {
+  const node = await createCairnNode({ relays: [directory], allowPrivateAddresses: true });
+  const store = new FaultyShardStore(new MemoryShardStore({ quota }));
+  const hosting = await startHosting(node, { store, directories: [directory] });
+  const host = { node, store, hosting };
+  hosts.push(host);
+  return host;
+}
+
+async function client(): Promise<CairnNetwork> {
+  const node = await createCairnNode({ allowPrivateAddresses: true });
+  clients.push(node);
+  return new CairnNetwork({ node, directories: [directory] });
+}
+
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of body) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+function randomFile(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let at = 0; at < size; at += 65_536) crypto.getRandomValues(out.subarray(at, at + 65_536));
+  return out;
+}
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+async function waitForHosts(count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (relay.directory.size < count) {
+    if (Date.now() > deadline) throw new Error(`only ${relay.directory.size} hosts announced`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  relay = await startRelay({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], httpPort: 0, appDir: null });
+  directory = relay.multiaddrs[0]!.toString();
+  // Six honest-looking hosts and one with almost no room.
+  for (let i = 0; i < 6; i++) await startHost();
+  await startHost(256 * 1024);
+  await waitForHosts(7);
+});
+
+afterAll(async () => {
+  await Promise.allSettled(hosts.map((h) => h.hosting.stop()));
+  await Promise.allSettled([...hosts.map((h) => h.node.stop()), ...clients.map((c) => c.stop())]);
+  await relay?.stop();
+});
+
+describe('upload by directory, download by share link, over WebRTC between Node peers', () => {
+  const file = randomFile(6 * MiB + 12_345);
+  let link = '';
+  let holders: string[] = [];
+
+  it('uploads to n distinct hosts, skipping the full one, and returns a link', async () => {
+    const network = await client();
+    const phases = new Set<string>();
+    const result = await putFile(network, () => file, {
+      k: 3,
+      m: 3,
+      name: 'photo.raw',
+      size: file.byteLength,
+      baseUrl: 'http://127.0.0.1:5173/',
+      onProgress: (p) => phases.add(p.phase),
+    });
+    link = result.link;
+    holders = result.placements.map((p) => p.host);
+    expect(new Set(holders).size).toBe(6);
+    const full = hosts[6]!.node.peerId.toString();
+    expect(holders).not.toContain(full);
+    expect([...phases]).toEqual(expect.arrayContaining(['hashing', 'uploading', 'done']));
+    expect(link.startsWith('http://127.0.0.1:5173/#')).toBe(true);
+    // Every holder keeps its shard and the file record; none holds plaintext.
+    for (const h of hosts.slice(0, 6))
+      expect((await h.store.usage()).shards).toBeGreaterThanOrEqual(2);
+    // The relay carried signalling only: far less than one shard.
+    const shardBytes = result.manifest.size / 3;
+    expect(await relayedBytes()).toBeLessThan(shardBytes / 4);
+  });
+
+  it('downloads the identical bytes in a fresh client from the link alone', async () => {
+    const network = await client();
+    const got = await getFile(network, link);
+    expect(got.manifest.name).toBe('photo.raw');
+    const bytes = await collect(got.body);
+    expect(bytes.byteLength).toBe(file.byteLength);
+    expect(sha(bytes)).toBe(sha(file));
+  });
+
+  it('survives a corrupt host, a stalled host and one that vanishes mid-download, reporting them', async () => {
+    const byId = new Map(hosts.map((h) => [h.node.peerId.toString(), h]));
+    const [corrupt, stalled, vanishing] = holders.map((id) => byId.get(id)!);
+    corrupt!.store.faults = { corrupt: true };
+    stalled!.store.faults = { stall: true };
+    const network = await client();
+    const faults: { host: string; reason: string }[] = [];
+    const got = await getFile(network, link, {
+      hedge: 2,
+      onFault: (f) => faults.push({ host: f.host, reason: f.reason }),
+    });
+    const parts: Uint8Array[] = [];
+    let stopped = false;
+    for await (const chunk of got.body) {
+      parts.push(chunk);
+      if (!stopped) {
+        stopped = true;
+        await vanishing!.hosting.stop();
+        await vanishing!.node.stop();
+      }
+    }
+    expect(sha(Buffer.concat(parts))).toBe(sha(file));
+    const corruptId = corrupt!.node.peerId.toString();
+    expect(faults).toContainEqual({ host: corruptId, reason: 'corrupt' });
+    corrupt!.store.faults = {};
+    stalled!.store.faults = {};
+  });
+
+  it('refuses a link with the wrong key, a mangled link, and a link whose hosts are all gone', async () => {
+    const network = await client();
+    const { manifestRef } = decodeShareLink(link);
+    const wrongKey = encodeShareLink({ manifestRef, fileKey: new Uint8Array(32).fill(7) });
+    await expect(openLink(network, wrongKey)).rejects.toBeInstanceOf(WrongKeyError);
+    const fragment = link.slice(link.indexOf('#') + 1);
+    const mangled = fragment.slice(0, 10) + (fragment[10] === 'A' ? 'B' : 'A') + fragment.slice(11);
+    await expect(openLink(network, mangled)).rejects.toBeInstanceOf(InvalidShareLinkError);
+  });
+});
+
+/** Bytes the relay forwarded on relayed connections, read from its Prometheus /metrics. */
+async function relayedBytes(): Promise<number> {
+  const text = await (await fetch(`${relay.httpUrl}/metrics`)).text();
+  let total = 0;
+  let seen = false;
+  for (const line of text.split('\n')) {
+    const m = /^cairn_relay_relayed_bytes_total(?:\{[^}]*\})? (\S+)$/.exec(line);
+    if (m) {
+      seen = true;
+      total += Number(m[1]);
+    }
+  }
+  if (!seen) throw new Error('the relay exports no cairn_relay_relayed_bytes_total');
+  return total;
+}

@@ -1,17 +1,28 @@
 // Gas of the market's transactions on anvil's default hardfork, as benchmark lines
 // (`chain.gas.*`, unit gas). Run alone: `node packages/contracts/bench/gas.ts [--json]`.
 import { createHash } from 'node:crypto';
+import { createTestClient, http, toHex, type Hex } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
 import {
-  ChainClient,
-  cairnTokenAbi,
+  approveMarket,
   challengeFor,
+  claim,
+  createChainReader,
+  createChainSigner,
+  currentPeriod,
+  marketGenesis,
   openDeals,
+  openedDealIds,
+  poke,
+  register,
+  reportMiss,
+  settle,
   signQuote,
-  storageMarketAbi,
   submitProof,
-  toHex,
+  transferToken,
+  withdraw,
+  type ChainSigner,
   type DealRequest,
-  type Hex,
   type Quote,
 } from '../src/index.ts';
 import { deploy, startAnvil, TOKEN } from '../src/node.ts';
@@ -70,48 +81,48 @@ export async function runGasBenches(ctx: {
     const config = await deploy({
       rpcUrl: anvil.rpcUrl,
       params: { periodSeconds: 3600, startBps: 10_000, floorBps: 10_000, maxMisses: 3 },
+      pollingInterval: 20,
     });
-    const chain = new ChainClient({
-      rpcUrl: anvil.rpcUrl,
-      abis: [storageMarketAbi, cairnTokenAbi],
-    });
-    const [deployer, ...rest] = await chain.accounts();
+    const reader = createChainReader(config, { pollingInterval: 20 });
+    // anvil's dev accounts (its default mnemonic), signing here as the app does
+    const signers = Array.from({ length: 10 }, (_, i) =>
+      createChainSigner(
+        config,
+        mnemonicToAccount('test test test test test test test test test test test junk', {
+          addressIndex: i,
+        }),
+        { pollingInterval: 20, reader },
+      ),
+    );
+    const [deployer, ...rest] = signers as [ChainSigner, ...ChainSigner[]];
     const hosts = rest.slice(0, 8);
     const client = rest[8]!;
-    const genesis = await chain.read<bigint>(config.market, storageMarketAbi, 'genesis');
+    const testClient = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
+    const genesis = await marketGenesis(reader);
     const goto = async (p: bigint) => {
-      const now = await chain.blockTimestamp();
+      const now = (await reader.publicClient.getBlock()).timestamp;
       const target = genesis + p * 3600n + 60n;
-      if (target > now) await chain.increaseTime(target - now);
+      if (target > now) {
+        await testClient.increaseTime({ seconds: Number(target - now) });
+        await testClient.mine({ blocks: 1 });
+      }
     };
-    const period = () => chain.read<bigint>(config.market, storageMarketAbi, 'currentPeriod');
-    for (const h of [...hosts, deployer!]) {
-      if (h !== deployer)
-        await chain.write(deployer!, config.token, cairnTokenAbi, 'transfer', [
-          h,
-          1_000_000n * TOKEN,
-        ]);
-      await chain.write(h, config.token, cairnTokenAbi, 'approve', [config.market, 2n ** 255n]);
-      await chain.write(h, config.market, storageMarketAbi, 'register', [
-        '0x1234',
-        0n,
-        1_000_000n * TOKEN,
-        { value: 0n, deadline: 0n, v: 0, r: `0x${'00'.repeat(32)}`, s: `0x${'00'.repeat(32)}` },
-      ]);
+    const period = () => currentPeriod(reader);
+    for (const h of [...hosts, deployer]) {
+      if (h !== deployer) await transferToken(deployer, h.account, 1_000_000n * TOKEN);
+      await approveMarket(h, 2n ** 255n);
+      await register(h, { peerId: '0x1234', pricePerBytePeriod: 0n, stake: 1_000_000n * TOKEN });
     }
-    await chain.write(deployer!, config.token, cairnTokenAbi, 'transfer', [
-      client,
-      10_000_000n * TOKEN,
-    ]);
-    await chain.write(client, config.token, cairnTokenAbi, 'approve', [config.market, 2n ** 255n]);
+    await transferToken(deployer, client.account, 10_000_000n * TOKEN);
+    await approveMarket(client, 2n ** 255n);
     let nonce = 1n;
     const request = async (
-      host: Hex,
+      host: ChainSigner,
       shard: { root: Hex; leafCount: bigint; size: bigint },
       leafSize: number,
-    ) => {
+    ): Promise<DealRequest> => {
       const quote: Quote = {
-        host,
+        host: host.account,
         root: shard.root,
         size: shard.size,
         leafCount: shard.leafCount,
@@ -121,21 +132,18 @@ export async function runGasBenches(ctx: {
         expiry: 2n ** 40n,
         nonce: nonce++,
       };
-      return {
-        ...quote,
-        repairOf: 0n,
-        signature: await signQuote(chain, config, client, quote),
-      } as DealRequest;
+      return { ...quote, repairOf: 0n, signature: await signQuote(host, client.account, quote) };
     };
-    const allHosts = [...hosts, deployer!, ...hosts.slice(0, 1)];
+
+    const allHosts = [...hosts, deployer, ...hosts.slice(0, 1)];
     const small = uniformShard(10, 1024);
 
     // Opening deals: one shard alone vs a 10-shard file in one transaction.
-    const one = await openDeals(chain, config, client, [await request(hosts[0]!, small, 1024)]);
+    const one = await openDeals(client, [await request(hosts[0]!, small, 1024)]);
     const ten: DealRequest[] = [];
     for (let i = 0; i < 10; i++)
       ten.push(await request(allHosts[i % allHosts.length]!, small, 1024));
-    const batch = await openDeals(chain, config, client, ten);
+    const batch = await openDeals(client, ten);
     const single = Number(one.gasUsed);
     if (wants('chain.gas.open-deals.1'))
       ctx.report({
@@ -169,15 +177,15 @@ export async function runGasBenches(ctx: {
     ];
     const proofDeals: {
       id: bigint;
-      host: Hex;
+      host: ChainSigner;
       shard: ReturnType<typeof uniformShard>;
       name: string;
     }[] = [];
     for (const [i, [depth, leafSize]] of cases.entries()) {
       const shard = uniformShard(depth, leafSize);
       const host = hosts[i % hosts.length]!;
-      const r = await openDeals(chain, config, client, [await request(host, shard, leafSize)]);
-      const id = r.events.find((e) => e.name === 'DealOpened')!.args.dealId as bigint;
+      const r = await openDeals(client, [await request(host, shard, leafSize)]);
+      const id = openedDealIds(r)[0]!;
       proofDeals.push({
         id,
         host,
@@ -189,11 +197,11 @@ export async function runGasBenches(ctx: {
     const gas = new Map<string, number>();
     for (let p = start; p < start + 2n; p++) {
       await goto(p);
-      await chain.write(client, config.market, storageMarketAbi, 'poke');
+      await poke(client);
       for (const d of proofDeals) {
-        const c = await challengeFor(chain, config, d.id, p);
+        const c = await challengeFor(reader, d.id, p);
         if (!c.challenged) throw new Error('bench deals are always challenged');
-        const r = await submitProof(chain, config, d.host, d.id, d.shard.leaf, d.shard.proof);
+        const r = await submitProof(d.host, d.id, d.shard.leaf, d.shard.proof);
         gas.set(d.name, Number(r.gasUsed));
       }
     }
@@ -214,13 +222,7 @@ export async function runGasBenches(ctx: {
 
     // Claim (settle + collect + transfer) one deal after one more period; plain withdraw.
     await goto(start + 2n);
-    const claimed = await chain.write(
-      proofDeals[0]!.host,
-      config.market,
-      storageMarketAbi,
-      'claim',
-      [[proofDeals[0]!.id]],
-    );
+    const claimed = await claim(proofDeals[0]!.host, [proofDeals[0]!.id]);
     if (wants('chain.gas.withdraw'))
       ctx.report({
         bench: 'chain.gas.withdraw',
@@ -234,13 +236,10 @@ export async function runGasBenches(ctx: {
 
     // A missed challenge reported by a third party.
     const missed = proofDeals[1]!;
-    await chain.write(client, config.market, storageMarketAbi, 'poke'); // period start+2 seeded, not proven
+    await poke(client); // period start+2 seeded, not proven
     await goto(start + 3n);
-    await chain.write(deployer!, config.market, storageMarketAbi, 'settle', [missed.id, 1n]); // settle up to the miss
-    const report = await chain.write(deployer!, config.market, storageMarketAbi, 'reportMiss', [
-      missed.id,
-      start + 2n,
-    ]);
+    await settle(deployer, missed.id, 1n); // settle up to the miss
+    const report = await reportMiss(deployer, missed.id, start + 2n);
     if (wants('chain.gas.report-miss'))
       ctx.report({
         bench: 'chain.gas.report-miss',
@@ -251,7 +250,7 @@ export async function runGasBenches(ctx: {
         ratio: null,
         note: 'settle 1 period, slash, reward',
       });
-    const withdrawn = await chain.write(deployer!, config.market, storageMarketAbi, 'withdraw');
+    const withdrawn = await withdraw(deployer);
     if (wants('chain.gas.withdraw-balance'))
       ctx.report({
         bench: 'chain.gas.withdraw-balance',

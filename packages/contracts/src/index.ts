@@ -1,22 +1,23 @@
 /**
- * @cairn/contracts: Cairn's token and storage market. Compiled ABIs (`as const`, viem's shape),
- * the deployment config type, EIP-712 payloads (quotes, permits) and one action per contract call
- * over a small JSON-RPC client. Isomorphic; Node-only tooling (anvil, compile, deploy) is in
- * `@cairn/contracts/node`.
+ * @cairn/contracts: Cairn's token and storage market over viem. Compiled ABIs (`as const`), the
+ * deployment config, viem clients for a deployment (`createChainReader`, `createChainSigner`),
+ * wallets (EIP-6963 injected wallets, the recovery-phrase account), EIP-712 payloads (quotes,
+ * permits), one action per contract call, and typed errors. Isomorphic; Node-only tooling
+ * (anvil, compile, deploy, key files) is in `@cairn/contracts/node`.
  *
  * @example
  * ```ts
- * import { ChainClient, challengeFor, currentPeriod, submitProof } from '@cairn/contracts';
- * const chain = new ChainClient({ rpcUrl: config.rpcUrl });
- * const period = await currentPeriod(chain, config);
- * const c = await challengeFor(chain, config, dealId, period);
- * if (c.challenged) await submitProof(chain, config, host, dealId, leaf(c.leafIndex), proof(c.leafIndex));
+ * import { accountFromRecoveryPhrase, challengeFor, createChainSigner, currentPeriod, submitProof } from '@cairn/contracts';
+ * const host = createChainSigner(config, accountFromRecoveryPhrase(phrase));
+ * const period = await currentPeriod(host);
+ * const c = await challengeFor(host, dealId, period);
+ * if (c.challenged) await submitProof(host, dealId, leaf(c.leafIndex), proof(c.leafIndex));
  * ```
  */
-export * from './abi.ts';
-export * from './client.ts';
+export * from './chain.ts';
 export * from './config.ts';
 export * from './errors.ts';
 export * from './market.ts';
 export * from './typed-data.ts';
+export * from './wallet.ts';
 export * from './generated/abis.ts';

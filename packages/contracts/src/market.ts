@@ -1,35 +1,41 @@
-// Actions on the token and the storage market, one function per contract call. Each takes the
-// client, the deployment's config and, for writes, the sending account.
-import type { Hex } from './abi.ts';
-import type { ChainClient, Receipt } from './client.ts';
-import type { CairnChainConfig } from './config.ts';
-import { WrongChainError } from './errors.ts';
-import { cairnTokenAbi, faucetAbi, storageMarketAbi } from './generated/abis.ts';
+// Actions on the token, the faucet and the storage market: one function per contract call, over
+// viem (`readContract` for reads; `write` = simulate + `writeContract` + receipt for
+// transactions), typed by the generated `as const` ABIs. Reads take a ChainReader, writes a
+// ChainSigner (the sending account).
 import {
-  NO_PERMIT,
-  permitArg,
-  permitTypedData,
-  quoteTypedData,
-  type DealRequest,
-  type PermitArg,
-  type Quote,
-} from './typed-data.ts';
+  toHex,
+  type Address,
+  type ContractEventName,
+  type GetContractEventsReturnType,
+  type Hex,
+  type WatchContractEventOnLogsParameter,
+} from 'viem';
+import {
+  eventsOf,
+  write,
+  type Bytes,
+  type CairnReceipt,
+  type ChainReader,
+  type ChainSigner,
+} from './chain.ts';
+import { cairnTokenAbi, faucetAbi, storageMarketAbi } from './generated/abis.ts';
+import { NO_PERMIT, type DealRequest, type PermitArg } from './typed-data.ts';
 
-type Config = Pick<CairnChainConfig, 'chainId' | 'token' | 'market'> & Partial<CairnChainConfig>;
+const hex = (b: Bytes): Hex => (typeof b === 'string' ? b : toHex(b));
 
 export interface Deal {
-  client: Hex;
+  client: Address;
   start: bigint;
-  duration: bigint;
-  host: Hex;
+  duration: number;
+  host: Address;
   settled: bigint;
-  misses: bigint;
-  status: bigint;
+  misses: number;
+  status: number;
   root: Hex;
   size: bigint;
   leafCount: bigint;
-  leafSize: bigint;
-  successes: bigint;
+  leafSize: number;
+  successes: number;
   lastProof: bigint;
   price: bigint;
   collateral: bigint;
@@ -50,173 +56,391 @@ export interface Challenge {
   seeded: boolean;
   challenged: boolean;
   leafIndex: bigint;
-  probabilityBps: bigint;
+  probabilityBps: number;
 }
 
 /** Deal status values of `Deal.status`. */
 export const DealStatus = {
-  None: 0n,
-  Active: 1n,
-  Completed: 2n,
-  Ended: 3n,
-  Failed: 4n,
-  Repaired: 5n,
+  None: 0,
+  Active: 1,
+  Completed: 2,
+  Ended: 3,
+  Failed: 4,
+  Repaired: 5,
 } as const;
 
-export async function assertChain(chain: ChainClient, config: Config): Promise<void> {
-  const actual = await chain.chainId();
-  if (actual !== config.chainId) throw new WrongChainError(config.chainId, actual);
+/** `DealEnded.reason` values. */
+export const EndReason = { Completed: 0, ClientEnded: 1, Missed: 2, HostAbandoned: 3 } as const;
+
+const market = (s: ChainSigner) => ({ address: s.config.market, abi: storageMarketAbi }) as const;
+
+// ------------------------------------------------------------------ token and faucet
+
+export function tokenBalance(reader: ChainReader, account: Address): Promise<bigint> {
+  return reader.publicClient.readContract({
+    address: reader.config.token,
+    abi: cairnTokenAbi,
+    functionName: 'balanceOf',
+    args: [account],
+  });
 }
 
-export function tokenBalance(chain: ChainClient, config: Config, account: Hex): Promise<bigint> {
-  return chain.read(config.token, cairnTokenAbi, 'balanceOf', [account]);
+export function tokenAllowance(reader: ChainReader, owner: Address): Promise<bigint> {
+  return reader.publicClient.readContract({
+    address: reader.config.token,
+    abi: cairnTokenAbi,
+    functionName: 'allowance',
+    args: [owner, reader.config.market],
+  });
 }
 
-export function drip(
-  chain: ChainClient,
-  config: Config,
-  from: Hex,
-  to: Hex = from,
-): Promise<Receipt> {
-  if (!config.faucet) throw new TypeError('this deployment has no faucet');
-  return chain.write(from, config.faucet, faucetAbi, 'drip', [to]);
-}
-
-/** Signs an EIP-2612 permit letting the market pull `value` from `owner`. */
-export async function signPermit(
-  chain: ChainClient,
-  config: Config,
-  owner: Hex,
-  value: bigint,
-  deadline: bigint,
-): Promise<PermitArg> {
-  const nonce = await chain.read<bigint>(config.token, cairnTokenAbi, 'nonces', [owner]);
-  const sig = await chain.signTypedData(
-    owner,
-    permitTypedData(config.chainId, config.token, {
-      owner,
-      spender: config.market,
-      value,
-      nonce,
-      deadline,
-    }),
-  );
-  return permitArg(value, deadline, sig);
-}
-
-/** The host signs a quote for `client` (EIP-712); the client presents it to `openDeals`. */
-export async function signQuote(
-  chain: ChainClient,
-  config: Config,
-  client: Hex,
-  quote: Quote,
-): Promise<Hex> {
-  return chain.signTypedData(
-    quote.host,
-    quoteTypedData(config.chainId, config.market, client, quote),
+export function transferToken(
+  signer: ChainSigner,
+  to: Address,
+  amount: bigint,
+): Promise<CairnReceipt> {
+  return write(
+    signer,
+    {
+      address: signer.config.token,
+      abi: cairnTokenAbi,
+      functionName: 'transfer',
+      args: [to, amount],
+    },
+    { tokensNeeded: amount },
   );
 }
+
+/** Lets the market pull up to `amount` (an alternative to permits, e.g. for many deals). */
+export function approveMarket(signer: ChainSigner, amount: bigint): Promise<CairnReceipt> {
+  return write(signer, {
+    address: signer.config.token,
+    abi: cairnTokenAbi,
+    functionName: 'approve',
+    args: [signer.config.market, amount],
+  });
+}
+
+/** Local chains: the faucet sends test tokens to `to` (default: the signer). */
+export function drip(signer: ChainSigner, to: Address = signer.account): Promise<CairnReceipt> {
+  const faucet = signer.config.faucet;
+  if (!faucet) throw new TypeError('this deployment has no faucet (only local chains have one)');
+  return write(signer, { address: faucet, abi: faucetAbi, functionName: 'drip', args: [to] });
+}
+
+// ------------------------------------------------------------------ hosts
 
 export function register(
-  chain: ChainClient,
-  config: Config,
-  host: Hex,
-  args: { peerId: Hex; pricePerBytePeriod: bigint; stake: bigint; permit?: PermitArg },
-): Promise<Receipt> {
-  return chain.write(host, config.market, storageMarketAbi, 'register', [
-    args.peerId,
-    args.pricePerBytePeriod,
-    args.stake,
-    args.permit ?? NO_PERMIT,
-  ]);
+  signer: ChainSigner,
+  args: { peerId: Bytes; pricePerBytePeriod: bigint; stake: bigint; permit?: PermitArg },
+): Promise<CairnReceipt> {
+  return write(
+    signer,
+    {
+      ...market(signer),
+      functionName: 'register',
+      args: [hex(args.peerId), args.pricePerBytePeriod, args.stake, args.permit ?? NO_PERMIT],
+    },
+    { tokensNeeded: args.stake },
+  );
 }
 
+export function updateHost(
+  signer: ChainSigner,
+  args: { peerId: Bytes; pricePerBytePeriod: bigint },
+): Promise<CairnReceipt> {
+  return write(signer, {
+    ...market(signer),
+    functionName: 'updateHost',
+    args: [hex(args.peerId), args.pricePerBytePeriod],
+  });
+}
+
+export function addCollateral(
+  signer: ChainSigner,
+  amount: bigint,
+  permit: PermitArg = NO_PERMIT,
+): Promise<CairnReceipt> {
+  return write(
+    signer,
+    { ...market(signer), functionName: 'addCollateral', args: [amount, permit] },
+    { tokensNeeded: amount },
+  );
+}
+
+export function withdrawCollateral(signer: ChainSigner, amount: bigint): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'withdrawCollateral', args: [amount] });
+}
+
+export function leave(signer: ChainSigner): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'leave', args: [] });
+}
+
+export function cancelQuote(signer: ChainSigner, nonce: bigint): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'cancelQuote', args: [nonce] });
+}
+
+export async function getHost(reader: ChainReader, host: Address): Promise<HostRecord> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'getHost',
+    args: [host],
+  });
+}
+
+export function nonceUsed(reader: ChainReader, host: Address, nonce: bigint): Promise<boolean> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'nonceUsed',
+    args: [host, nonce],
+  });
+}
+
+// ------------------------------------------------------------------ deals
+
+/**
+ * Opens one deal per request in one transaction; the sum of prices is pulled through `permit`
+ * (or the allowance when there is none) and must be in the signer's balance.
+ */
 export function openDeals(
-  chain: ChainClient,
-  config: Config,
-  client: Hex,
+  signer: ChainSigner,
   requests: readonly DealRequest[],
   permit: PermitArg = NO_PERMIT,
-): Promise<Receipt> {
-  return chain.write(client, config.market, storageMarketAbi, 'openDeals', [requests, permit]);
+): Promise<CairnReceipt> {
+  const total = requests.reduce((sum, r) => sum + r.price, 0n);
+  return write(
+    signer,
+    {
+      ...market(signer),
+      functionName: 'openDeals',
+      args: [
+        requests.map((r) => ({
+          host: r.host,
+          root: r.root,
+          size: r.size,
+          leafCount: r.leafCount,
+          leafSize: r.leafSize,
+          duration: r.duration,
+          price: r.price,
+          expiry: r.expiry,
+          nonce: r.nonce,
+          repairOf: r.repairOf,
+          signature: r.signature,
+        })),
+        permit,
+      ],
+    },
+    { tokensNeeded: total },
+  );
 }
 
-export function submitProof(
-  chain: ChainClient,
-  config: Config,
-  host: Hex,
-  dealId: bigint,
-  leaf: Hex | Uint8Array,
-  proof: Hex | Uint8Array,
-): Promise<Receipt> {
-  return chain.write(host, config.market, storageMarketAbi, 'submitProof', [dealId, leaf, proof]);
+/** The ids of the deals an `openDeals` receipt opened, in request order. */
+export function openedDealIds(receipt: CairnReceipt): bigint[] {
+  return eventsOf(receipt, 'DealOpened').map((e) => e.args.dealId);
+}
+
+/** The market's EIP-712 digest of a quote, computed by the contract (see also `hashQuote`). */
+export function quoteDigest(
+  reader: ChainReader,
+  client: Address,
+  request: DealRequest,
+): Promise<Hex> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'quoteDigest',
+    args: [client, request],
+  });
+}
+
+export function getDeal(reader: ChainReader, dealId: bigint): Promise<Deal> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'getDeal',
+    args: [dealId],
+  });
+}
+
+export function endDeal(signer: ChainSigner, dealId: bigint): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'endDeal', args: [dealId] });
+}
+
+export function abandonDeal(signer: ChainSigner, dealId: bigint): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'abandonDeal', args: [dealId] });
+}
+
+export function releaseBounty(signer: ChainSigner, failedDealId: bigint): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'releaseBounty', args: [failedDealId] });
+}
+
+export function repairBounty(reader: ChainReader, dealId: bigint): Promise<bigint> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'repairBounty',
+    args: [dealId],
+  });
+}
+
+// ------------------------------------------------------------------ periods, challenges, proofs
+
+export function currentPeriod(reader: ChainReader): Promise<bigint> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'currentPeriod',
+  });
+}
+
+/** Unix time (seconds) at which `period` starts. */
+export function periodStart(reader: ChainReader, period: bigint): Promise<bigint> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'periodStart',
+    args: [period],
+  });
+}
+
+/** Records the current period's seed if nobody has yet (hosts call it at period start). */
+export function poke(signer: ChainSigner): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'poke', args: [] });
 }
 
 export async function challengeFor(
-  chain: ChainClient,
-  config: Config,
+  reader: ChainReader,
   dealId: bigint,
   period: bigint,
 ): Promise<Challenge> {
-  const [seeded, challenged, leafIndex, probabilityBps] = await chain.read<
-    [boolean, boolean, bigint, bigint]
-  >(config.market, storageMarketAbi, 'challengeFor', [dealId, period]);
+  const [seeded, challenged, leafIndex, probabilityBps] = await reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'challengeFor',
+    args: [dealId, period],
+  });
   return { seeded, challenged, leafIndex, probabilityBps };
 }
 
-export function getDeal(chain: ChainClient, config: Config, dealId: bigint): Promise<Deal> {
-  return chain.read(config.market, storageMarketAbi, 'getDeal', [dealId]);
+/**
+ * The host answers this period's challenge with the leaf (exactly `leafSize` bytes, zero-padded)
+ * and its proof in the codec's wire form (`encodeProof`: siblings bottom-up, 32 bytes each).
+ */
+export function submitProof(
+  signer: ChainSigner,
+  dealId: bigint,
+  leaf: Bytes,
+  proof: Bytes,
+): Promise<CairnReceipt> {
+  return write(signer, {
+    ...market(signer),
+    functionName: 'submitProof',
+    args: [dealId, hex(leaf), hex(proof)],
+  });
 }
 
-export function getHost(chain: ChainClient, config: Config, host: Hex): Promise<HostRecord> {
-  return chain.read(config.market, storageMarketAbi, 'getHost', [host]);
+/** Checks a proof in the codec's format against any root (a view call; no transaction). */
+export function verifyShardProof(
+  reader: ChainReader,
+  args: {
+    root: Hex;
+    leafCount: bigint;
+    leafSize: number;
+    index: bigint;
+    leaf: Bytes;
+    proof: Bytes;
+  },
+): Promise<boolean> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'verifyShardProof',
+    args: [args.root, args.leafCount, args.leafSize, args.index, hex(args.leaf), hex(args.proof)],
+  });
 }
 
-export function currentPeriod(chain: ChainClient, config: Config): Promise<bigint> {
-  return chain.read(config.market, storageMarketAbi, 'currentPeriod');
-}
+// ------------------------------------------------------------------ settlement and money
 
-export function poke(chain: ChainClient, config: Config, from: Hex): Promise<Receipt> {
-  return chain.write(from, config.market, storageMarketAbi, 'poke');
-}
-
-export function claim(
-  chain: ChainClient,
-  config: Config,
-  host: Hex,
-  dealIds: readonly bigint[],
-): Promise<Receipt> {
-  return chain.write(host, config.market, storageMarketAbi, 'claim', [dealIds]);
-}
-
-export function withdraw(chain: ChainClient, config: Config, account: Hex): Promise<Receipt> {
-  return chain.write(account, config.market, storageMarketAbi, 'withdraw');
+export function settle(
+  signer: ChainSigner,
+  dealId: bigint,
+  maxPeriods: bigint,
+): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'settle', args: [dealId, maxPeriods] });
 }
 
 export function reportMiss(
-  chain: ChainClient,
-  config: Config,
-  reporter: Hex,
+  signer: ChainSigner,
   dealId: bigint,
   period: bigint,
-): Promise<Receipt> {
-  return chain.write(reporter, config.market, storageMarketAbi, 'reportMiss', [dealId, period]);
+): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'reportMiss', args: [dealId, period] });
 }
 
-export function endDeal(
-  chain: ChainClient,
-  config: Config,
-  client: Hex,
-  dealId: bigint,
-): Promise<Receipt> {
-  return chain.write(client, config.market, storageMarketAbi, 'endDeal', [dealId]);
+/** The host collects what its deals earned (settling them first). */
+export function claim(signer: ChainSigner, dealIds: readonly bigint[]): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'claim', args: [dealIds] });
 }
 
-export function abandonDeal(
-  chain: ChainClient,
-  config: Config,
-  host: Hex,
-  dealId: bigint,
-): Promise<Receipt> {
-  return chain.write(host, config.market, storageMarketAbi, 'abandonDeal', [dealId]);
+/** Withdraws refunds, compensation and rewards (`marketBalance`). */
+export function withdraw(signer: ChainSigner): Promise<CairnReceipt> {
+  return write(signer, { ...market(signer), functionName: 'withdraw', args: [] });
+}
+
+/** What the market owes `account` outside deals (refunds, compensation, rewards). */
+export function marketBalance(reader: ChainReader, account: Address): Promise<bigint> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'balanceOf',
+    args: [account],
+  });
+}
+
+export function marketGenesis(reader: ChainReader): Promise<bigint> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'genesis',
+  });
+}
+
+// ------------------------------------------------------------------ events
+
+export type MarketEventName = ContractEventName<typeof storageMarketAbi>;
+
+/** The market's past events (default: since deployment), decoded (`getContractEvents`). */
+export function marketEvents<const N extends MarketEventName | undefined = undefined>(
+  reader: ChainReader,
+  options: { eventName?: N; fromBlock?: bigint; toBlock?: bigint } = {},
+): Promise<GetContractEventsReturnType<typeof storageMarketAbi, N, true>> {
+  return reader.publicClient.getContractEvents({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    eventName: options.eventName,
+    fromBlock: options.fromBlock ?? BigInt(reader.config.deployBlock),
+    toBlock: options.toBlock,
+    strict: true,
+  }) as Promise<GetContractEventsReturnType<typeof storageMarketAbi, N, true>>;
+}
+
+/** Calls `onLogs` with new market events as blocks arrive (`watchContractEvent`); returns unwatch. */
+export function watchMarketEvents<const N extends MarketEventName = MarketEventName>(
+  reader: ChainReader,
+  options: {
+    eventName?: N;
+    onLogs: (logs: WatchContractEventOnLogsParameter<typeof storageMarketAbi, N, true>) => void;
+    onError?: (error: Error) => void;
+  },
+): () => void {
+  return reader.publicClient.watchContractEvent({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    eventName: options.eventName,
+    strict: true,
+    onLogs: options.onLogs as never,
+    onError: options.onError,
+  });
 }

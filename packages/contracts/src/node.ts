@@ -1,17 +1,30 @@
-// Node-only: the local chain (anvil from npm), deployment, and the compiler.
+// Node-only: the local chain (anvil from npm), deployment, the compiler, and the accounts and
+// config files of the CLI and headless hosts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { Hex } from './abi.ts';
-import { ChainClient } from './client.ts';
+import {
+  createPublicClient,
+  createWalletClient,
+  http,
+  type Abi,
+  type Account,
+  type Address,
+  type Hex,
+} from 'viem';
+import type { PrivateKeyAccount, HDAccount } from 'viem/accounts';
 import {
   DEFAULT_MARKET_PARAMS,
   LOCAL_CHAIN_ID,
+  cairnChain,
+  parseChainConfig,
   type CairnChainConfig,
   type MarketParams,
 } from './config.ts';
+import { toCairnError } from './errors.ts';
+import { accountFromPrivateKey, accountFromRecoveryPhrase } from './wallet.ts';
 import {
   cairnTokenAbi,
   cairnTokenBytecode,
@@ -86,7 +99,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     }
   };
   const rpcUrl = `http://127.0.0.1:${port}`;
-  const client = new ChainClient({ rpcUrl, timeoutMs: 1000 });
+  const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 1000 }) });
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`anvil exited (${child.exitCode}): ${stderr}`);
@@ -95,7 +108,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
       throw options.signal?.reason ?? new Error('anvil did not answer within 15 s');
     }
     try {
-      await client.chainId();
+      await client.getChainId();
       return { rpcUrl, process: child, stop };
     } catch {
       await new Promise((r) => setTimeout(r, 50));
@@ -105,8 +118,8 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
 
 export interface DeployOptions {
   rpcUrl: string;
-  /** deployer; default: the node's first account */
-  from?: Hex;
+  /** deployer: a local account, or the address of an account the node holds; default: the node's first */
+  from?: Account | Address;
   params?: Partial<MarketParams>;
   /** total token supply, to the deployer @default 10^9 tokens (18 decimals) */
   supply?: bigint;
@@ -116,20 +129,56 @@ export interface DeployOptions {
   faucetDrip?: bigint;
   /** write the config JSON here */
   configPath?: string;
+  /** @default 100 ms */
+  pollingInterval?: number;
 }
 
 export const TOKEN = 10n ** 18n;
 
 /** Deploys token and market (plus a funded faucet on a local chain) and returns their config. */
 export async function deploy(options: DeployOptions): Promise<CairnChainConfig> {
-  const chain = new ChainClient({ rpcUrl: options.rpcUrl });
-  const from = options.from ?? (await chain.accounts())[0]!;
-  const chainId = await chain.chainId();
+  const probe = createPublicClient({ transport: http(options.rpcUrl, { retryCount: 0 }) });
+  const chainId = await probe.getChainId();
+  const chain = cairnChain({ chainId, rpcUrl: options.rpcUrl });
+  const pollingInterval = options.pollingInterval ?? 100;
+  const publicClient = createPublicClient({
+    chain,
+    transport: http(options.rpcUrl, { retryCount: 0 }),
+    pollingInterval,
+    cacheTime: 0,
+  });
+  const from =
+    options.from ??
+    (await createWalletClient({ chain, transport: http(options.rpcUrl) }).getAddresses())[0];
+  if (!from) throw new Error('the node holds no account: pass `from`');
+  const wallet = createWalletClient({
+    account: from,
+    chain,
+    transport: http(options.rpcUrl, { retryCount: 0 }),
+    pollingInterval,
+  });
+  const deployer = wallet.account.address;
   const params = { ...DEFAULT_MARKET_PARAMS, ...options.params };
   const supply = options.supply ?? 1_000_000_000n * TOKEN;
-  const deployBlock = Number(await chain.request<Hex>('eth_blockNumber')) + 1;
-  const token = await chain.deploy(from, cairnTokenAbi, cairnTokenBytecode, [from, supply]);
-  const market = await chain.deploy(from, storageMarketAbi, storageMarketBytecode, [token, params]);
+  const deployBlock = Number(await publicClient.getBlockNumber()) + 1;
+  const mined = async (hash: Hex, what: string) => {
+    const r = await publicClient.waitForTransactionReceipt({ hash });
+    if (r.status !== 'success') throw new Error(`deploying ${what} reverted (${hash})`);
+    return r;
+  };
+  const create = async (what: string, abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
+    try {
+      const hash = await wallet.deployContract({ abi, bytecode, args });
+      return (await mined(hash, what)).contractAddress!;
+    } catch (err) {
+      throw toCairnError(err, `deploying ${what}`);
+    }
+  };
+  const token = await create('CairnToken', cairnTokenAbi, cairnTokenBytecode, [deployer, supply]);
+  const market = await create('StorageMarket', storageMarketAbi, storageMarketBytecode, [
+    token,
+    params,
+  ]);
   const config: CairnChainConfig = {
     chainId,
     rpcUrl: options.rpcUrl,
@@ -139,15 +188,20 @@ export async function deploy(options: DeployOptions): Promise<CairnChainConfig> 
     periodSeconds: params.periodSeconds,
   };
   if (chainId === LOCAL_CHAIN_ID || chainId === 1337) {
-    const faucet = await chain.deploy(from, faucetAbi, faucetBytecode, [
+    const faucet = await create('Faucet', faucetAbi, faucetBytecode, [
       token,
       options.faucetDrip ?? 10_000n * TOKEN,
       0,
     ]);
-    await chain.write(from, token, cairnTokenAbi, 'transfer', [
-      faucet,
-      options.faucetFunds ?? supply / 2n,
-    ]);
+    await mined(
+      await wallet.writeContract({
+        address: token,
+        abi: cairnTokenAbi,
+        functionName: 'transfer',
+        args: [faucet, options.faucetFunds ?? supply / 2n],
+      }),
+      'faucet funds',
+    );
     config.faucet = faucet;
   }
   if (options.configPath) writeFileSync(options.configPath, JSON.stringify(config, null, 2) + '\n');
@@ -170,4 +224,79 @@ export async function startLocalChain(
     await anvil.stop();
     throw err;
   }
+}
+
+// ------------------------------------------------------------------ CLI / headless host
+
+/** The default config file: `$CAIRN_CHAIN_CONFIG`, else `cairn-chain.json` (what scripts/chain.ts writes). */
+export const DEFAULT_CHAIN_CONFIG_PATH = 'cairn-chain.json';
+
+/** Reads and checks a chain config JSON file (default: `$CAIRN_CHAIN_CONFIG` or cairn-chain.json). */
+export function loadChainConfig(
+  path: string = process.env.CAIRN_CHAIN_CONFIG ?? DEFAULT_CHAIN_CONFIG_PATH,
+): CairnChainConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(
+      `no chain config at ${path}: start the local chain (node packages/contracts/scripts/chain.ts) or pass a config file`,
+      { cause: err },
+    );
+  }
+  try {
+    return parseChainConfig(JSON.parse(text));
+  } catch (err) {
+    throw new TypeError(`${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** A key file that cannot be used: readable by others, or not a 0x-hex private key. */
+export class KeyFileError extends Error {
+  override readonly name = 'KeyFileError';
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super(`key file ${path}: ${message}`, options);
+    this.path = path;
+  }
+}
+
+/**
+ * The account of a key file: a file holding one 0x-prefixed 32-byte hex private key (surrounding
+ * whitespace allowed). Refused when group or others may read or write it (as ssh refuses keys).
+ */
+export function accountFromKeyFile(path: string): PrivateKeyAccount {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (err) {
+    throw new KeyFileError(path, 'cannot be read', { cause: err });
+  }
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0)
+    throw new KeyFileError(
+      path,
+      `is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); ` +
+        `restrict it with: chmod 600 ${path}`,
+    );
+  const text = readFileSync(path, 'utf8').trim();
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text))
+    throw new KeyFileError(path, 'must hold one private key: 0x followed by 64 hex digits');
+  return accountFromPrivateKey(text as Hex);
+}
+
+/**
+ * The account of the CLI or a headless host: from a recovery phrase (the same account the app
+ * derives) or a key file; exactly one of them.
+ */
+export function nodeAccount(source: {
+  recoveryPhrase?: string;
+  passphrase?: string;
+  keyFile?: string;
+}): HDAccount | PrivateKeyAccount {
+  if (source.recoveryPhrase !== undefined && source.keyFile !== undefined)
+    throw new TypeError('give either a recovery phrase or a key file, not both');
+  if (source.recoveryPhrase !== undefined)
+    return accountFromRecoveryPhrase(source.recoveryPhrase, source.passphrase);
+  if (source.keyFile !== undefined) return accountFromKeyFile(source.keyFile);
+  throw new TypeError('no account: give a recovery phrase or a key file');
 }

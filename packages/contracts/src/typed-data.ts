@@ -1,9 +1,17 @@
-// EIP-712 payloads the contracts check: the host's quote and the token's EIP-2612 permit.
-import { fromHex, type Hex } from './abi.ts';
-import type { TypedData } from './client.ts';
+// EIP-712 payloads the contracts check: the host's quote (StorageMarket) and the token's EIP-2612
+// permit, signed and hashed through viem.
+import { hashTypedData, parseSignature, type Address, type Hex, type TypedDataDomain } from 'viem';
+import {
+  assertTokenBalance,
+  assertWalletChain,
+  type ChainReader,
+  type ChainSigner,
+} from './chain.ts';
+import { toCairnError } from './errors.ts';
+import { cairnTokenAbi } from './generated/abis.ts';
 
 export interface Quote {
-  host: Hex;
+  host: Address;
   root: Hex;
   size: bigint;
   leafCount: bigint;
@@ -22,64 +30,99 @@ export interface DealRequest extends Quote {
   signature: Hex;
 }
 
-const EIP712_DOMAIN = [
-  { name: 'name', type: 'string' },
-  { name: 'version', type: 'string' },
-  { name: 'chainId', type: 'uint256' },
-  { name: 'verifyingContract', type: 'address' },
-];
+export const quoteTypes = {
+  Quote: [
+    { name: 'client', type: 'address' },
+    { name: 'host', type: 'address' },
+    { name: 'root', type: 'bytes32' },
+    { name: 'size', type: 'uint64' },
+    { name: 'leafCount', type: 'uint64' },
+    { name: 'leafSize', type: 'uint32' },
+    { name: 'duration', type: 'uint32' },
+    { name: 'price', type: 'uint128' },
+    { name: 'expiry', type: 'uint64' },
+    { name: 'nonce', type: 'uint64' },
+  ],
+} as const;
 
-export function quoteTypedData(chainId: number, market: Hex, client: Hex, q: Quote): TypedData {
+export const permitTypes = {
+  Permit: [
+    { name: 'owner', type: 'address' },
+    { name: 'spender', type: 'address' },
+    { name: 'value', type: 'uint256' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const;
+
+/** The market's EIP-712 domain. */
+export function marketDomain(chainId: number, market: Address): TypedDataDomain {
+  return { name: 'Cairn StorageMarket', version: '1', chainId, verifyingContract: market };
+}
+
+/** The quote as typed data (for `signTypedData`, `hashTypedData`, `verifyTypedData`). */
+export function quoteTypedData(chainId: number, market: Address, client: Address, q: Quote) {
   return {
-    domain: { name: 'Cairn StorageMarket', version: '1', chainId, verifyingContract: market },
-    types: {
-      EIP712Domain: EIP712_DOMAIN,
-      Quote: [
-        { name: 'client', type: 'address' },
-        { name: 'host', type: 'address' },
-        { name: 'root', type: 'bytes32' },
-        { name: 'size', type: 'uint64' },
-        { name: 'leafCount', type: 'uint64' },
-        { name: 'leafSize', type: 'uint32' },
-        { name: 'duration', type: 'uint32' },
-        { name: 'price', type: 'uint128' },
-        { name: 'expiry', type: 'uint64' },
-        { name: 'nonce', type: 'uint64' },
-      ],
+    domain: marketDomain(chainId, market),
+    types: quoteTypes,
+    primaryType: 'Quote' as const,
+    message: {
+      client,
+      host: q.host,
+      root: q.root,
+      size: q.size,
+      leafCount: q.leafCount,
+      leafSize: q.leafSize,
+      duration: q.duration,
+      price: q.price,
+      expiry: q.expiry,
+      nonce: q.nonce,
     },
-    primaryType: 'Quote',
-    message: { client, ...q },
   };
 }
 
+/** The EIP-712 digest the market checks the host's signature against (its `quoteDigest`). */
+export function hashQuote(
+  config: { chainId: number; market: Address },
+  client: Address,
+  quote: Quote,
+): Hex {
+  return hashTypedData(quoteTypedData(config.chainId, config.market, client, quote));
+}
+
+/** The host (the signer) signs a quote for `client`; the client presents it to `openDeals`. */
+export async function signQuote(
+  signer: ChainSigner,
+  client: Address,
+  quote: Omit<Quote, 'host'>,
+): Promise<Hex> {
+  try {
+    await assertWalletChain(signer);
+    return await signer.walletClient.signTypedData(
+      quoteTypedData(signer.config.chainId, signer.config.market, client, {
+        ...quote,
+        host: signer.account,
+      }),
+    );
+  } catch (err) {
+    throw toCairnError(err, 'a storage quote');
+  }
+}
+
 export interface PermitMessage {
-  owner: Hex;
-  spender: Hex;
+  owner: Address;
+  spender: Address;
   value: bigint;
   nonce: bigint;
   deadline: bigint;
 }
 
-export function permitTypedData(
-  chainId: number,
-  token: Hex,
-  p: PermitMessage,
-  name = 'Cairn',
-): TypedData {
+export function permitTypedData(chainId: number, token: Address, p: PermitMessage, name = 'Cairn') {
   return {
     domain: { name, version: '1', chainId, verifyingContract: token },
-    types: {
-      EIP712Domain: EIP712_DOMAIN,
-      Permit: [
-        { name: 'owner', type: 'address' },
-        { name: 'spender', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
-    primaryType: 'Permit',
-    message: { ...p },
+    types: permitTypes,
+    primaryType: 'Permit' as const,
+    message: p,
   };
 }
 
@@ -102,14 +145,55 @@ export const NO_PERMIT: PermitArg = {
 
 /** Splits a 65-byte signature into the permit argument. */
 export function permitArg(value: bigint, deadline: bigint, signature: Hex): PermitArg {
-  const b = fromHex(signature);
-  if (b.length !== 65) throw new RangeError('signature must be 65 bytes');
-  const v = b[64]! < 27 ? b[64]! + 27 : b[64]!;
-  return {
-    value,
-    deadline,
-    v,
-    r: signature.slice(0, 66) as Hex,
-    s: `0x${signature.slice(66, 130)}`,
-  };
+  const { r, s, yParity } = parseSignature(signature);
+  return { value, deadline, v: 27 + yParity, r, s };
+}
+
+/**
+ * The signer signs an EIP-2612 permit letting the market pull `value` of its tokens (checked to
+ * be there first), usable until `deadline` (unix seconds). The token's domain is read from the
+ * token itself (ERC-5267).
+ */
+export async function signPermit(
+  signer: ChainSigner,
+  value: bigint,
+  deadline: bigint,
+): Promise<PermitArg> {
+  try {
+    await assertWalletChain(signer);
+    await assertTokenBalance(signer, signer.account, value);
+    const [nonce, erc5267] = await Promise.all([
+      tokenNonce(signer, signer.account),
+      signer.publicClient.getEip712Domain({ address: signer.config.token }),
+    ]);
+    // ERC-5267's `fields` bitmap says which domain fields the token uses (viem returns them all).
+    const fields = Number(erc5267.fields);
+    const { name, version, chainId, verifyingContract, salt } = erc5267.domain;
+    const domain: TypedDataDomain = {
+      ...(fields & 1 ? { name } : {}),
+      ...(fields & 2 ? { version } : {}),
+      ...(fields & 4 ? { chainId } : {}),
+      ...(fields & 8 ? { verifyingContract } : {}),
+      ...(fields & 16 ? { salt } : {}),
+    };
+    const owner = signer.account;
+    const sig = await signer.walletClient.signTypedData({
+      domain,
+      types: permitTypes,
+      primaryType: 'Permit',
+      message: { owner, spender: signer.config.market, value, nonce, deadline },
+    });
+    return permitArg(value, deadline, sig);
+  } catch (err) {
+    throw toCairnError(err, 'a token permit');
+  }
+}
+
+function tokenNonce(reader: ChainReader, owner: Address): Promise<bigint> {
+  return reader.publicClient.readContract({
+    address: reader.config.token,
+    abi: cairnTokenAbi,
+    functionName: 'nonces',
+    args: [owner],
+  });
 }

@@ -2,19 +2,30 @@
 // every step that tokens are conserved, that no period is settled twice, that honest hosts are
 // never slashed and that a host which lost its data is slashed.
 import { describe, expect, it } from 'vitest';
+import type { Address } from 'viem';
 import {
   ContractRevertError,
   DealStatus,
+  approveMarket,
   challengeFor,
+  claim,
+  endDeal,
+  eventsOf,
   getDeal,
   getHost,
+  marketBalance,
   openDeals,
-  storageMarketAbi,
+  openedDealIds,
+  poke,
+  repairBounty,
+  reportMiss,
+  settle,
   submitProof,
   tokenBalance,
-  type DecodedEvent,
-  type Hex,
-  type Receipt,
+  withdraw,
+  type CairnEvent,
+  type CairnReceipt,
+  type ChainSigner,
 } from '../src/index.ts';
 import {
   TOKEN,
@@ -41,7 +52,7 @@ function mulberry32(seed: number) {
 
 interface TrackedDeal {
   id: bigint;
-  host: Hex;
+  host: ChainSigner;
   shard: Shard;
   price: bigint;
 }
@@ -51,27 +62,21 @@ async function run(seed: number, periods: number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const f: Fixture = await setup();
   try {
-    const [honestA, honestB, lossy] = f.hosts as [Hex, Hex, Hex];
+    const [honestA, honestB, lossy] = f.hosts as [ChainSigner, ChainSigner, ChainSigner];
     const honest = new Set([honestA, honestB]);
     for (const h of f.hosts) await registerHost(f, h, 10_000n * TOKEN, 1n);
-    await fund(f, f.client, 1_000_000n * TOKEN);
-    await f.chain.write(
-      f.client,
-      f.config.token,
-      (await import('../src/index.ts')).cairnTokenAbi,
-      'approve',
-      [f.config.market, 2n ** 255n],
-    );
+    await fund(f, f.client.account, 1_000_000n * TOKEN);
+    await approveMarket(f.client, 2n ** 255n);
     const accounts = [f.deployer, ...f.hosts, f.client, f.reporter];
     const deals: TrackedDeal[] = [];
-    const events: DecodedEvent[] = [];
-    const claimed = new Map<Hex, bigint>();
-    const record = (r: Receipt) => events.push(...r.events);
-    const tryWrite = async (p: Promise<Receipt>, allowed: string[]) => {
+    const events: CairnEvent[] = [];
+    const claimed = new Map<Address, bigint>();
+    const record = (r: CairnReceipt) => events.push(...r.events);
+    const tryWrite = async (p: Promise<CairnReceipt>, allowed: string[]) => {
       try {
         record(await p);
       } catch (err) {
-        if (!(err instanceof ContractRevertError) || !allowed.includes(err.error?.name ?? ''))
+        if (!(err instanceof ContractRevertError) || !allowed.includes(err.reason?.name ?? ''))
           throw err;
       }
     };
@@ -79,37 +84,30 @@ async function run(seed: number, periods: number) {
     const checkInvariants = async () => {
       // 1. Conservation: the market holds exactly what it owes.
       let owed = 0n;
-      for (const a of accounts)
-        owed += await f.chain.read<bigint>(f.config.market, storageMarketAbi, 'balanceOf', [a]);
-      for (const h of f.hosts) owed += (await getHost(f.chain, f.config, h)).stake;
+      for (const a of accounts) owed += await marketBalance(f.reader, a.account);
+      for (const h of f.hosts) owed += (await getHost(f.reader, h.account)).stake;
       for (const d of deals) {
-        const s = await getDeal(f.chain, f.config, d.id);
+        const s = await getDeal(f.reader, d.id);
         owed += s.escrow + s.earned;
-        owed += await f.chain.read<bigint>(f.config.market, storageMarketAbi, 'repairBounty', [
-          d.id,
-        ]);
+        owed += await repairBounty(f.reader, d.id);
         // Escrow + what left it never exceeds the price (checked through the events below).
         if (s.status === DealStatus.Active) expect(s.collateral).toBeGreaterThan(0n);
       }
-      expect(await tokenBalance(f.chain, f.config, f.config.market)).toBe(owed);
+      expect(await tokenBalance(f.reader, f.config.market)).toBe(owed);
       // 2. Settlement ranges per deal are contiguous and disjoint: no period settled twice.
       const next = new Map<bigint, bigint>();
       const moved = new Map<bigint, bigint>();
-      for (const e of events.filter((x) => x.name === 'Settled')) {
-        const id = e.args.dealId as bigint;
-        const from = e.args.fromPeriod as bigint;
+      for (const e of eventsOf({ events }, 'Settled')) {
+        const { dealId: id, fromPeriod: from, toPeriod: to, paid, refunded } = e.args;
         const expected = next.get(id);
         if (expected !== undefined) expect(from).toBe(expected);
-        expect(e.args.toPeriod as bigint).toBeGreaterThan(from);
-        next.set(id, e.args.toPeriod as bigint);
-        moved.set(
-          id,
-          (moved.get(id) ?? 0n) + (e.args.paid as bigint) + (e.args.refunded as bigint),
-        );
+        expect(to).toBeGreaterThan(from);
+        next.set(id, to);
+        moved.set(id, (moved.get(id) ?? 0n) + paid + refunded);
       }
       for (const d of deals) expect(moved.get(d.id) ?? 0n).toBeLessThanOrEqual(d.price);
       // 3. Honest hosts are never slashed.
-      for (const e of events.filter((x) => x.name === 'Slashed')) {
+      for (const e of eventsOf({ events }, 'Slashed')) {
         const d = deals.find((x) => x.id === e.args.dealId)!;
         expect(honest.has(d.host)).toBe(false);
       }
@@ -118,20 +116,20 @@ async function run(seed: number, periods: number) {
     for (let step = 0; step < periods; step++) {
       const p = await period(f);
       // Everyone online seeds the period; honest hosts answer every challenge.
-      record(await f.chain.write(pick(accounts), f.config.market, storageMarketAbi, 'poke'));
+      record(await poke(pick(accounts)));
       for (const d of deals) {
         if (!honest.has(d.host)) continue;
-        const state = await getDeal(f.chain, f.config, d.id);
+        const state = await getDeal(f.reader, d.id);
         if (
           state.status !== DealStatus.Active ||
           p < state.start ||
-          p >= state.start + state.duration
+          p >= state.start + BigInt(state.duration)
         )
           continue;
-        const c = await challengeFor(f.chain, f.config, d.id, p);
+        const c = await challengeFor(f.reader, d.id, p);
         if (!c.challenged) continue;
         const { leaf, proof } = proofOf(d.shard, Number(c.leafIndex));
-        record(await submitProof(f.chain, f.config, d.host, d.id, leaf, proof));
+        record(await submitProof(d.host, d.id, leaf, proof));
       }
       // A few random actions.
       const actions = 1 + Math.floor(rand() * 3);
@@ -147,53 +145,36 @@ async function run(seed: number, periods: number) {
           const price =
             BigInt(Math.floor(rand() * 1e6)) * 10n ** 12n + BigInt(shard.data.length) * 40n;
           const req = await quoteFor(f, host, shard, 1 + Math.floor(rand() * 8), price);
-          const receipt = await openDeals(f.chain, f.config, f.client, [req]);
+          const receipt = await openDeals(f.client, [req]);
           record(receipt);
-          const id = receipt.events.find((e) => e.name === 'DealOpened')!.args.dealId as bigint;
+          const id = openedDealIds(receipt)[0]!;
           deals.push({ id, host, shard, price });
         } else if (r < 0.5 && deals.length) {
           const d = pick(deals);
-          await tryWrite(
-            f.chain.write(f.client, f.config.market, storageMarketAbi, 'endDeal', [d.id]),
-            ['DealNotActive'],
-          );
+          await tryWrite(endDeal(f.client, d.id), ['DealNotActive']);
         } else if (r < 0.7 && deals.length) {
           const d = pick(deals);
           const q = p - 1n - BigInt(Math.floor(rand() * 3));
-          await tryWrite(
-            f.chain.write(f.reporter, f.config.market, storageMarketAbi, 'reportMiss', [
-              d.id,
-              q < 0n ? 0n : q,
-            ]),
-            ['NoMiss'],
-          );
+          await tryWrite(reportMiss(f.reporter, d.id, q < 0n ? 0n : q), ['NoMiss']);
         } else if (r < 0.8 && deals.length) {
           const d = pick(deals);
-          record(
-            await f.chain.write(pick(accounts), f.config.market, storageMarketAbi, 'settle', [
-              d.id,
-              BigInt(1 + Math.floor(rand() * 4)),
-            ]),
-          );
+          record(await settle(pick(accounts), d.id, BigInt(1 + Math.floor(rand() * 4))));
         } else if (r < 0.92) {
           const host = pick(f.hosts);
           const mine = deals.filter((d) => d.host === host).map((d) => d.id);
           if (mine.length) {
-            const before = await tokenBalance(f.chain, f.config, host);
-            await tryWrite(
-              f.chain.write(host, f.config.market, storageMarketAbi, 'claim', [mine]),
-              ['NothingToWithdraw'],
-            );
+            const before = await tokenBalance(f.reader, host.account);
+            await tryWrite(claim(host, mine), ['NothingToWithdraw']);
             claimed.set(
-              host,
-              (claimed.get(host) ?? 0n) + (await tokenBalance(f.chain, f.config, host)) - before,
+              host.account,
+              (claimed.get(host.account) ?? 0n) +
+                (await tokenBalance(f.reader, host.account)) -
+                before,
             );
           }
         } else {
           const who = pick(accounts);
-          await tryWrite(f.chain.write(who, f.config.market, storageMarketAbi, 'withdraw'), [
-            'NothingToWithdraw',
-          ]);
+          await tryWrite(withdraw(who), ['NothingToWithdraw']);
         }
       }
       await checkInvariants();
@@ -202,20 +183,17 @@ async function run(seed: number, periods: number) {
 
     // Let every deal run out, settle all, and look at the outcome per host.
     await gotoPeriod(f, (await period(f)) + 10n);
-    for (const d of deals)
-      record(
-        await f.chain.write(f.reporter, f.config.market, storageMarketAbi, 'settle', [d.id, 100n]),
-      );
+    for (const d of deals) record(await settle(f.reporter, d.id, 100n));
     await checkInvariants();
     let lossyMisses = 0n;
     for (const d of deals) {
-      const s = await getDeal(f.chain, f.config, d.id);
+      const s = await getDeal(f.reader, d.id);
       expect([DealStatus.Completed, DealStatus.Ended, DealStatus.Failed]).toContain(s.status);
       expect(s.escrow).toBe(0n);
-      if (honest.has(d.host)) expect(s.misses).toBe(0n);
+      if (honest.has(d.host)) expect(s.misses).toBe(0);
       if (d.host === lossy) {
-        expect(s.successes).toBe(0n);
-        lossyMisses += s.misses;
+        expect(s.successes).toBe(0);
+        lossyMisses += BigInt(s.misses);
       }
     }
     const lossyDeals = deals.filter((d) => d.host === lossy).length;
@@ -224,7 +202,7 @@ async function run(seed: number, periods: number) {
       lossyDeals,
       lossyMisses,
       events: events.length,
-      honestStake: await getHost(f.chain, f.config, honestA),
+      honestStake: await getHost(f.reader, honestA.account),
     };
   } finally {
     await f.stop();

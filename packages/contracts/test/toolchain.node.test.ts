@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  drip,
-  inputsHash as generatedHash,
-  storageMarketAbi,
-  tokenBalance,
-  type Hex,
-} from '../src/index.ts';
+import type { Hex } from 'viem';
+import { drip, inputsHash as generatedHash, tokenBalance, verifyShardProof } from '../src/index.ts';
 import { generatedPath, inputsHash } from '../src/node.ts';
 import { setup, type Fixture } from './helpers.ts';
 
@@ -39,20 +34,20 @@ describe('ShardMerkle verifier against the codec vectors', () => {
   afterAll(() => f?.stop());
 
   const verify = (root: string, v: Vector, index: number, leaf: string, proof: string) =>
-    f.chain.read<boolean>(f.config.market, storageMarketAbi, 'verifyShardProof', [
-      `0x${root}` as Hex,
-      v.leafCount,
-      v.leafSize,
-      index,
-      `0x${leaf}`,
-      `0x${proof}`,
-    ]);
+    verifyShardProof(f.reader, {
+      root: `0x${root}` as Hex,
+      leafCount: BigInt(v.leafCount),
+      leafSize: v.leafSize,
+      index: BigInt(index),
+      leaf: `0x${leaf}`,
+      proof: `0x${proof}`,
+    });
 
   it('deploys a funded faucet on the local chain that hands out test tokens', async () => {
     expect(f.config.faucet).toBeDefined();
-    expect(await tokenBalance(f.chain, f.config, f.reporter)).toBe(0n);
-    await drip(f.chain, f.config, f.reporter);
-    expect(await tokenBalance(f.chain, f.config, f.reporter)).toBe(10_000n * 10n ** 18n);
+    expect(await tokenBalance(f.reader, f.reporter.account)).toBe(0n);
+    await drip(f.reporter);
+    expect(await tokenBalance(f.reader, f.reporter.account)).toBe(10_000n * 10n ** 18n);
   });
 
   it('accepts every published proof', async () => {

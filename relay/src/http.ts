@@ -38,15 +38,36 @@ export interface RelayHttpInit {
   appDir: string | null;
   health(): unknown;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /**
+   * What a client needs to join the network through this relay, served as `GET /cairn.json`:
+   * `{ relays: [multiaddrs with /p2p/...] }` (later also `chain`). The browser app and the
+   * `cairn` command read it when they are given the relay's HTTP URL.
+   */
+  clientConfig?(): CairnClientConfig;
   log?(msg: string): void;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, head = false): void {
+/** The body of `GET /cairn.json`. Fields are added, never renamed: clients ignore unknown ones. */
+export interface CairnClientConfig {
+  /** This relay's public libp2p addresses, each ending in `/p2p/<peer id>`. */
+  relays: string[];
+  [field: string]: unknown;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  head = false,
+  extra: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'content-type': type,
     'content-length': Buffer.byteLength(body),
     'x-content-type-options': 'nosniff',
     'cache-control': 'no-store',
+    ...extra,
   });
   res.end(head ? undefined : body);
 }
@@ -117,7 +138,7 @@ async function serveApp(
   stream.pipe(res);
 }
 
-/** The relay's HTTP server: the built app, `/healthz` and `/metrics`. */
+/** The relay's HTTP server: the built app, `/healthz`, `/metrics` and `/cairn.json`. */
 export function createRelayHttpServer(init: RelayHttpInit): Server {
   const root = init.appDir == null ? null : resolve(init.appDir);
   let realRoot: Promise<string | null> | undefined;
@@ -144,6 +165,17 @@ export function createRelayHttpServer(init: RelayHttpInit): Server {
           'application/json; charset=utf-8',
           JSON.stringify(init.health()) + '\n',
           head,
+        );
+      }
+      if (pathname === '/cairn.json' && init.clientConfig != null) {
+        // Public information; an app served from another origin (a CDN, a dev server) may read it.
+        return send(
+          res,
+          200,
+          'application/json; charset=utf-8',
+          JSON.stringify(init.clientConfig()) + '\n',
+          head,
+          { 'access-control-allow-origin': '*' },
         );
       }
       if (pathname === '/metrics') {

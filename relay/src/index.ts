@@ -65,6 +65,7 @@ export {
   DEFAULT_APP_DIR,
 } from './config.ts';
 export { loadOrCreateIdentity } from './identity.ts';
+export type { CairnClientConfig } from './http.ts';
 
 export type RelayServices = {
   identify: Identify;
@@ -232,6 +233,12 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
       connections: node.getConnections().length,
       reservations: node.services.relay.reservations.size,
       directoryHosts: directory.size,
+    }),
+    // Circuit addresses (through another relay) are no use to a client looking for this one.
+    clientConfig: () => ({
+      relays: multiaddrs()
+        .map(String)
+        .filter((a) => !a.includes('/p2p-circuit')),
     }),
     metrics: async () => ({
       contentType: metrics.registry.contentType,

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const relay = await startRelay({ ...parsed.config, log });
   log(`peer id ${relay.node.peerId.toString()}`);
   for (const ma of relay.multiaddrs) log(`libp2p ${ma.toString()}`);
-  log(`http ${relay.httpUrl} (app, /healthz, /metrics)`);
+  log(`http ${relay.httpUrl} (app, /healthz, /metrics, /cairn.json)`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

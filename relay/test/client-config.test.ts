@@ -1,0 +1,58 @@
+// GET /cairn.json: how a client (the browser app, the cairn command) finds the relay's libp2p
+// addresses from its HTTP URL alone.
+import { multiaddr } from '@multiformats/multiaddr';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Relay } from '../src/index.ts';
+import { createClient, startTestRelay } from './helpers.ts';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()!().catch(() => {});
+});
+
+async function relay(config: Parameters<typeof startTestRelay>[0] = {}): Promise<Relay> {
+  const r = await startTestRelay(config);
+  cleanup.push(() => r.stop());
+  return r;
+}
+
+describe('GET /cairn.json', () => {
+  it('lists the relay multiaddrs with its peer id, uncached, and a client can dial them', async () => {
+    const r = await relay();
+    const res = await fetch(r.httpUrl + '/cairn.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const body = (await res.json()) as { relays: string[] };
+    const id = r.node.peerId.toString();
+    expect(body.relays.length).toBeGreaterThan(0);
+    expect(body.relays).toEqual(r.multiaddrs.map(String));
+    for (const a of body.relays)
+      expect(a).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/ws/p2p/${id}$`));
+
+    const client = await createClient();
+    cleanup.push(() => client.stop());
+    const conn = await client.dial(multiaddr(body.relays[0]!), {
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(conn.remotePeer.toString()).toBe(id);
+
+    const head = await fetch(r.httpUrl + '/cairn.json', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  });
+
+  it('advertises the announce addresses, not the listen ones, behind a proxy', async () => {
+    const r = await relay({ announce: ['/dns4/relay.example.org/tcp/443/tls/ws'] });
+    const body = (await (await fetch(r.httpUrl + '/cairn.json')).json()) as { relays: string[] };
+    expect(body.relays).toEqual([
+      `/dns4/relay.example.org/tcp/443/tls/ws/p2p/${r.node.peerId.toString()}`,
+    ]);
+  });
+
+  it('is served even when the relay serves no app', async () => {
+    const r = await relay({ appDir: null });
+    expect((await fetch(r.httpUrl + '/cairn.json')).status).toBe(200);
+    expect((await fetch(r.httpUrl + '/other.json')).status).toBe(404);
+  });
+});

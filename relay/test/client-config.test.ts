@@ -31,7 +31,7 @@ describe('GET /cairn.json', () => {
       expect(a).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/ws/p2p/${id}$`));
 
     const client = await createClient();
-    cleanup.push(() => client.stop());
+    cleanup.push(async () => client.stop());
     const conn = await client.dial(multiaddr(body.relays[0]!), {
       signal: AbortSignal.timeout(10_000),
     });

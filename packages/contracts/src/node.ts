@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import {
   createPublicClient,
   createWalletClient,
+  getAddress,
   http,
   type Abi,
   type Account,
@@ -169,7 +170,7 @@ export async function deploy(options: DeployOptions): Promise<CairnChainConfig> 
   const create = async (what: string, abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
     try {
       const hash = await wallet.deployContract({ abi, bytecode, args });
-      return (await mined(hash, what)).contractAddress!;
+      return getAddress((await mined(hash, what)).contractAddress!);
     } catch (err) {
       throw toCairnError(err, `deploying ${what}`);
     }

@@ -23,7 +23,7 @@ export interface CairnNetworkInit {
   directories: string[];
   /** Per directory query. @default 10_000 */
   queryTimeoutMs?: number;
-  /** Per ping while probing hosts before an upload. @default 5_000 */
+  /** Per host while probing before an upload (dial, which may queue, and ping). @default 20_000 */
   probeTimeoutMs?: number;
 }
 
@@ -67,7 +67,7 @@ export class CairnNetwork implements ShardTransport {
    * out; the others come back with `latencyMs`.
    */
   async probe(hosts: readonly HostInfo[], signal?: AbortSignal): Promise<HostInfo[]> {
-    const timeout = this.#init.probeTimeoutMs ?? 5_000;
+    const timeout = this.#init.probeTimeoutMs ?? 20_000;
     const probed = await Promise.all(
       hosts.map(async (h): Promise<HostInfo | undefined> => {
         try {

@@ -1,0 +1,151 @@
+// End to end between real browsers and Node hosts: one Chromium page uploads a 64 MiB random file
+// to six hosts (three Chromium pages storing in OPFS/IndexedDB, three Node hosts storing on disk),
+// over WebRTC signalled through a loopback relay; m hosts are then closed, and a fresh browser
+// context downloads the file by its share link alone. The relay's own metrics must show that the
+// bulk bytes did not pass through it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createCairnNode, startHosting, type CairnNode, type Hosting } from '@cairn/peer';
+import { FsShardStore } from '@cairn/store/fs';
+import { startRelay, type Relay } from '@cairn/relay';
+import { chromiumLaunchOptions } from '../../scripts/browser.ts';
+import type { E2E } from './harness.ts';
+
+const MiB = 1024 * 1024;
+const FILE_SIZE = 64 * MiB;
+const K = 3;
+const M = 3;
+const root = join(import.meta.dirname, '..', '..');
+
+let relay: Relay;
+let directory: string;
+let vite: ViteDevServer;
+let harnessUrl: string;
+let browser: Browser;
+let dir: string;
+const nodeHosts: { node: CairnNode; hosting: Hosting; store: FsShardStore }[] = [];
+const contexts: BrowserContext[] = [];
+
+async function page(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const p = await context.newPage();
+  p.on('pageerror', (err) => console.error('[page error]', err));
+  let navigations = 0;
+  p.on('framenavigated', (f) => {
+    if (f === p.mainFrame() && navigations++ > 0) console.error('[page reloaded]', f.url());
+  });
+  await p.goto(harnessUrl);
+  await p.waitForFunction(() => document.title === 'cairn-e2e-ready', undefined, {
+    timeout: 120_000,
+  });
+  return { context, page: p };
+}
+
+function call<K extends keyof E2E>(
+  p: Page,
+  method: K,
+  ...args: Parameters<E2E[K]>
+): Promise<Awaited<ReturnType<E2E[K]>>> {
+  return p.evaluate(
+    ([m, a]) => (window.cairnE2E[m] as (...x: unknown[]) => Promise<unknown>)(...a),
+    [method, args] as const,
+  ) as Promise<Awaited<ReturnType<E2E[K]>>>;
+}
+
+async function relayedBytes(): Promise<number> {
+  const text = await (await fetch(`${relay.httpUrl}/metrics`)).text();
+  const lines = text.split('\n').filter((l) => l.startsWith('cairn_relay_relayed_bytes_total'));
+  if (lines.length === 0) throw new Error('the relay exports no cairn_relay_relayed_bytes_total');
+  return lines.reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cairn-e2e-'));
+  relay = await startRelay({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], httpPort: 0, appDir: null });
+  directory = relay.multiaddrs[0]!.toString();
+  vite = await createServer({
+    configFile: false,
+    root,
+    logLevel: 'error',
+    // No watching, no HMR: an edited source file must not reload the pages mid-test.
+    server: { port: 0, host: '127.0.0.1', fs: { allow: [root] }, watch: null, hmr: false },
+    // Scan the harness's imports up front: a dependency found later reloads the pages mid-test.
+    optimizeDeps: { entries: ['tests/e2e/harness.html'] },
+  });
+  await vite.listen();
+  const address = vite.httpServer?.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  harnessUrl = `http://127.0.0.1:${port}/tests/e2e/harness.html`;
+  browser = await chromium.launch(chromiumLaunchOptions());
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.allSettled(contexts.map((c) => c.close()));
+  await browser?.close();
+  await Promise.allSettled(nodeHosts.map((h) => h.hosting.stop().then(() => h.node.stop())));
+  await vite?.close();
+  await relay?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+it('a 64 MiB file goes from one browser to browser and Node hosts, and back to a fresh browser with m hosts gone', async () => {
+  // Three Node hosts, each with a filesystem store.
+  for (let i = 0; i < 3; i++) {
+    const node = await createCairnNode({ relays: [directory], allowPrivateAddresses: true });
+    const store = await FsShardStore.open({ dir: join(dir, `host-${i}`), quota: 256 * MiB });
+    const hosting = await startHosting(node, { store, directories: [directory] });
+    nodeHosts.push({ node, hosting, store });
+  }
+  // Three browser hosts, each in its own context (its own storage).
+  const browserHosts: { context: BrowserContext; page: Page; peerId: string }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const h = await page();
+    const report = await call(h.page, 'host', directory, `e2e-host-${i}`, 256 * MiB);
+    expect(['opfs', 'indexeddb']).toContain(report.store);
+    expect(report.storage.quota).toBeGreaterThan(0);
+    browserHosts.push({ ...h, peerId: report.peerId });
+  }
+  const deadline = Date.now() + 30_000;
+  while (relay.directory.size < 6 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  expect(relay.directory.size).toBe(6);
+
+  const relayedBefore = await relayedBytes();
+  const uploader = await page();
+  const up = await call(uploader.page, 'upload', directory, FILE_SIZE, K, M);
+  console.info(`upload: ${FILE_SIZE / MiB} MiB in ${(up.ms / 1000).toFixed(1)} s`);
+  expect(new Set(up.hosts).size).toBe(K + M);
+  const browserIds = new Set(browserHosts.map((h) => h.peerId));
+  const nodeIds = new Set(nodeHosts.map((h) => h.node.peerId.toString()));
+  expect(up.hosts.filter((h) => browserIds.has(h)).length).toBe(3);
+  expect(up.hosts.filter((h) => nodeIds.has(h)).length).toBe(3);
+  // Every browser host stored one shard (plus the small file record and the tree sidecars).
+  for (const h of browserHosts) {
+    const usage = await call(h.page, 'usage');
+    expect(usage.used).toBeGreaterThan(FILE_SIZE / K);
+  }
+  await uploader.context.close();
+
+  // m hosts go away: two browsers closed, one Node host stopped.
+  await browserHosts[0]!.context.close();
+  await browserHosts[1]!.context.close();
+  await nodeHosts[0]!.hosting.stop();
+  await nodeHosts[0]!.node.stop();
+
+  const downloader = await page();
+  const down = await call(downloader.page, 'download', directory, up.link);
+  console.info(`download: ${FILE_SIZE / MiB} MiB in ${(down.ms / 1000).toFixed(1)} s`);
+  expect(down.size).toBe(FILE_SIZE);
+  expect(down.name).toBe('e2e.bin');
+  expect(down.sha256).toBe(up.sha256);
+
+  // Shard bytes crossed 2 x 64 MiB of WebRTC; the relay forwarded signalling only.
+  const relayed = (await relayedBytes()) - relayedBefore;
+  console.info(`relayed through the relay: ${relayed} bytes`);
+  expect(relayed).toBeLessThan(2 * MiB);
+}, 600_000);

@@ -1,6 +1,7 @@
 // Gas of the market's transactions on anvil's default hardfork, as benchmark lines
 // (`chain.gas.*`, unit gas). Run alone: `node packages/contracts/bench/gas.ts [--json]`.
 import { createHash } from 'node:crypto';
+import { MERKLE_LEAF_SIZE } from '@cairn/codec';
 import { createTestClient, http, toHex, type Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import {
@@ -66,6 +67,19 @@ function uniformShard(depth: number, leafSize: number) {
     leafCount: 2n ** BigInt(depth),
     size: 2n ** BigInt(depth) * BigInt(leafSize),
   };
+}
+
+/**
+ * What a transaction's calldata costs: `standard` = 21000 + 4 per zero byte + 16 per other byte
+ * (execution is paid on top), `floor` = 21000 + 10 per zero byte + 40 per other byte (EIP-7623:
+ * the transaction pays at least this, whatever its execution costs).
+ */
+export function calldataCost(input: Hex): { bytes: number; standard: number; floor: number } {
+  const bytes = (input.length - 2) / 2;
+  let zeros = 0;
+  for (let i = 2; i < input.length; i += 2) if (input.slice(i, i + 2) === '00') zeros++;
+  const tokens = zeros + 4 * (bytes - zeros);
+  return { bytes, standard: 21000 + 4 * tokens, floor: 21000 + 10 * tokens };
 }
 
 export async function runGasBenches(ctx: {
@@ -166,7 +180,8 @@ export async function runGasBenches(ctx: {
       });
 
     // Proofs at several depths and leaf sizes, in steady state (the previous period was proven too,
-    // so each proof also settles one period).
+    // so each proof also settles one period). `chain.gas.proof.dN` uses the codec's leaf size
+    // (MERKLE_LEAF_SIZE, 1 KiB); `.leaf256` lines show what smaller leaves would cost.
     const cases: [number, number][] = [
       [10, 256],
       [20, 256],
@@ -190,11 +205,12 @@ export async function runGasBenches(ctx: {
         id,
         host,
         shard,
-        name: `chain.gas.proof.d${depth}${leafSize === 256 ? '' : `.leaf${leafSize}`}`,
+        name: `chain.gas.proof.d${depth}${leafSize === MERKLE_LEAF_SIZE ? '' : `.leaf${leafSize}`}`,
       });
     }
     const start = (await period()) + 1n;
     const gas = new Map<string, number>();
+    const floors = new Map<string, ReturnType<typeof calldataCost>>();
     for (let p = start; p < start + 2n; p++) {
       await goto(p);
       await poke(client);
@@ -202,12 +218,14 @@ export async function runGasBenches(ctx: {
         const c = await challengeFor(reader, d.id, p);
         if (!c.challenged) throw new Error('bench deals are always challenged');
         const r = await submitProof(d.host, d.id, d.shard.leaf, d.shard.proof);
+        const { input } = await reader.publicClient.getTransaction({ hash: r.transactionHash });
         gas.set(d.name, Number(r.gasUsed));
+        floors.set(d.name, calldataCost(input));
       }
     }
     for (const [i, d] of proofDeals.entries()) {
-      const [depth, leafSize] = cases[i]!;
-      const calldata = 4 + 32 * 3 + 64 + leafSize + 32 * depth;
+      const leafSize = cases[i]![1];
+      const c = floors.get(d.name)!;
       if (wants(d.name))
         ctx.report({
           bench: d.name,
@@ -216,7 +234,7 @@ export async function runGasBenches(ctx: {
           unit: 'gas',
           baseline: null,
           ratio: null,
-          note: `leaf ${leafSize} B, ~${calldata} B calldata`,
+          note: `leaf ${leafSize} B, ${c.bytes} B calldata; EIP-7623 floor ${c.floor}, execution ~${gas.get(d.name)! - c.standard}`,
         });
     }
 

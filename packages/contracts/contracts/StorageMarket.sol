@@ -86,26 +86,36 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         bytes peerId;
     }
 
+    /// Field order is the storage layout: a proof reads the first five slots and writes two
+    /// (slot 1: settlement state; slot 3: escrow and earnings). The client and size are only read
+    /// off the proof path.
     struct Deal {
-        address client;
+        // slot 0
+        address host;
         uint64 start;
         uint32 duration;
-        address host;
+        // slot 1
         /// next period to settle
         uint64 settled;
-        uint8 misses;
-        Status status;
-        bytes32 root;
-        uint64 size;
-        uint64 leafCount;
-        uint32 leafSize;
-        uint32 successes;
         /// period + 1 of the last accepted proof (0: none)
         uint64 lastProof;
-        uint128 price;
-        uint128 collateral;
+        uint64 leafCount;
+        uint32 successes;
+        /// at most 4096 (checked at opening)
+        uint16 leafSize;
+        Status status;
+        uint8 misses;
+        // slot 2
+        bytes32 root;
+        // slot 3
         uint128 escrow;
         uint128 earned;
+        // slot 4
+        uint128 price;
+        uint128 collateral;
+        // slot 5
+        address client;
+        uint64 size;
     }
 
     /// One shard's deal, with the host's signed quote over the same terms.
@@ -431,7 +441,7 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         d.root = r.root;
         d.size = r.size;
         d.leafCount = r.leafCount;
-        d.leafSize = r.leafSize;
+        d.leafSize = uint16(r.leafSize);
         d.price = r.price;
         d.collateral = collateral;
         d.escrow = r.price;

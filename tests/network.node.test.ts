@@ -10,7 +10,15 @@ import {
   encodeShareLink,
   InvalidShareLinkError,
 } from '@cairn/codec';
-import { CairnNetwork, getFile, putFile, openLink } from '@cairn/drive';
+import {
+  CairnNetwork,
+  RecordUnavailableError,
+  decodeManifestRef,
+  encodeManifestRef,
+  getFile,
+  openLink,
+  putFile,
+} from '@cairn/drive';
 import { createCairnNode, startHosting, type CairnNode, type Hosting } from '@cairn/peer';
 import { MemoryShardStore } from '@cairn/store';
 import { FaultyShardStore } from '@cairn/store/testing';
@@ -29,10 +37,10 @@ let directory: string;
 const hosts: TestHost[] = [];
 const clients: CairnNode[] = [];
 
-async function startHost(quota = 64 * MiB): Promise<TestHost> {
+async function startHost(quota = 64 * MiB, price = 1n): Promise<TestHost> {
   const node = await createCairnNode({ relays: [directory], allowPrivateAddresses: true });
   const store = new FaultyShardStore(new MemoryShardStore({ quota }));
-  const hosting = await startHosting(node, { store, directories: [directory] });
+  const hosting = await startHosting(node, { store, directories: [directory], price });
   const host = { node, store, hosting };
   hosts.push(host);
   return host;
@@ -69,10 +77,13 @@ async function waitForHosts(count: number): Promise<void> {
 beforeAll(async () => {
   relay = await startRelay({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], httpPort: 0, appDir: null });
   directory = relay.multiaddrs[0]!.toString();
-  // Six honest-looking hosts and one with almost no room.
+  // Six honest hosts; one that says it has almost no room; one that announced plenty of room at
+  // the lowest price and then filled up (so clients pick it first and it has to refuse).
   for (let i = 0; i < 6; i++) await startHost();
   await startHost(256 * 1024);
-  await waitForHosts(7);
+  const liar = await startHost(64 * MiB, 0n);
+  await waitForHosts(8);
+  liar.store.setQuota(64 * 1024);
 });
 
 afterAll(async () => {
@@ -86,7 +97,7 @@ describe('upload by directory, download by share link, over WebRTC between Node 
   let link = '';
   let holders: string[] = [];
 
-  it('uploads to n distinct hosts, skipping the full one, and returns a link', async () => {
+  it('uploads to n distinct hosts; a host that is full refuses and its shard goes to another', async () => {
     const network = await client();
     const phases = new Set<string>();
     const result = await putFile(network, () => file, {
@@ -100,9 +111,12 @@ describe('upload by directory, download by share link, over WebRTC between Node 
     link = result.link;
     holders = result.placements.map((p) => p.host);
     expect(new Set(holders).size).toBe(6);
-    const full = hosts[6]!.node.peerId.toString();
-    expect(holders).not.toContain(full);
-    expect([...phases]).toEqual(expect.arrayContaining(['hashing', 'uploading', 'done']));
+    expect(holders).not.toContain(hosts[6]!.node.peerId.toString());
+    expect(holders).not.toContain(hosts[7]!.node.peerId.toString());
+    expect((await hosts[7]!.store.usage()).used).toBe(0);
+    expect([...phases]).toEqual(
+      expect.arrayContaining(['hashing', 'uploading', 'retrying', 'done']),
+    );
     expect(link.startsWith('http://127.0.0.1:5173/#')).toBe(true);
     // Every holder keeps its shard and the file record; none holds plaintext.
     for (const h of hosts.slice(0, 6))
@@ -157,6 +171,16 @@ describe('upload by directory, download by share link, over WebRTC between Node 
     const fragment = link.slice(link.indexOf('#') + 1);
     const mangled = fragment.slice(0, 10) + (fragment[10] === 'A' ? 'B' : 'A') + fragment.slice(11);
     await expect(openLink(network, mangled)).rejects.toBeInstanceOf(InvalidShareLinkError);
+    // The same record, but naming only hosts no directory knows.
+    const ref = decodeManifestRef(manifestRef);
+    const stranger = (await createCairnNode({ start: false })).peerId.toString();
+    const orphan = encodeShareLink({
+      manifestRef: encodeManifestRef({ ...ref, hints: [stranger] }),
+      fileKey: decodeShareLink(link).fileKey,
+    });
+    const err = await openLink(network, orphan).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(RecordUnavailableError);
+    expect((err as Error).message).toMatch(/none of the 1 hosts/);
   });
 });
 

@@ -131,7 +131,17 @@ it('a 64 MiB file goes from one browser to browser and Node hosts, and back to a
   }
   await uploader.context.close();
 
-  // m hosts go away: two browsers closed, one Node host stopped.
+  // A browser host reloads its page: same identity, and its shards are still in its storage.
+  const survivor = browserHosts[2]!;
+  const before = await call(survivor.page, 'usage');
+  await survivor.page.reload();
+  await survivor.page.waitForFunction(() => document.title === 'cairn-e2e-ready');
+  const again = await call(survivor.page, 'host', directory, 'e2e-host-2', 256 * MiB);
+  expect(again.peerId).toBe(survivor.peerId);
+  expect(await call(survivor.page, 'usage')).toEqual(before);
+
+  // m hosts go away: two browsers closed, one Node host stopped. The download now needs every
+  // remaining host, the reloaded browser among them.
   await browserHosts[0]!.context.close();
   await browserHosts[1]!.context.close();
   await nodeHosts[0]!.hosting.stop();

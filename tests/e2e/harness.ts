@@ -34,6 +34,7 @@ export interface E2E {
   upload(relay: string, size: number, k: number, m: number): Promise<UploadReport>;
   download(relay: string, link: string): Promise<DownloadReport>;
   usage(): Promise<{ used: number; shards: number }>;
+  stopHosting(): Promise<void>;
 }
 
 declare global {
@@ -46,13 +47,28 @@ const hex = (b: Uint8Array): string =>
   Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 let hosting: Hosting | undefined;
 
-async function node(relay?: string): Promise<CairnNode> {
-  return createCairnNode({ ...(relay ? { relays: [relay] } : {}), allowPrivateAddresses: true });
+async function node(relay?: string, privateKey?: Uint8Array): Promise<CairnNode> {
+  return createCairnNode({
+    ...(relay ? { relays: [relay] } : {}),
+    ...(privateKey ? { privateKey } : {}),
+    allowPrivateAddresses: true,
+  });
+}
+
+/** A host keeps its identity across reloads (the app derives it from the recovery phrase). */
+function identitySeed(name: string): Uint8Array {
+  const key = `cairn-e2e-identity-${name}`;
+  let hexSeed = localStorage.getItem(key);
+  if (hexSeed === null) {
+    hexSeed = hex(crypto.getRandomValues(new Uint8Array(32)));
+    localStorage.setItem(key, hexSeed);
+  }
+  return Uint8Array.from(hexSeed.match(/../g)!, (b) => parseInt(b, 16));
 }
 
 window.cairnE2E = {
   async host(relay, name, quota) {
-    const n = await node(relay);
+    const n = await node(relay, identitySeed(name));
     const store = await chooseBrowserStore({ name, quota });
     const storage = await browserStorageStatus();
     hosting = await startHosting(n, { store, directories: [relay] });
@@ -112,6 +128,11 @@ window.cairnE2E = {
       faults,
       ms: performance.now() - t0,
     };
+  },
+
+  async stopHosting() {
+    await hosting?.stop();
+    hosting = undefined;
   },
 
   async usage() {

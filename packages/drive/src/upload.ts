@@ -20,7 +20,7 @@ import {
   type Manifest,
 } from '@cairn/codec';
 import { Channel } from './channel.ts';
-import { DriveError, UploadFailedError } from './errors.ts';
+import { DriveError, NotEnoughHostsError, UploadFailedError } from './errors.ts';
 import { selectHosts } from './select.ts';
 import type { HostInfo, Placement, ShardTransport, UploadProgress } from './types.ts';
 
@@ -81,6 +81,8 @@ export async function upload(
   let pending = [...Array(layout.n).keys()];
   const retries = options.retries ?? 2;
   const failures: unknown[] = [];
+  /** Hosts that said no (full, shard too large): not asked again for this file. */
+  const refused = new Set<string>();
   for (let pass = 0; pending.length > 0; pass++) {
     if (pass > retries) {
       throw new UploadFailedError(
@@ -88,9 +90,11 @@ export async function upload(
         { cause: new AggregateError(failures) },
       );
     }
-    const chosen = selectHosts(options.hosts, pending.length, {
-      shardSize: layout.shardSize,
-      exclude: tried,
+    const chosen = chooseHosts(options.hosts, pending.length, layout.shardSize, {
+      tried,
+      holding: new Set([...placements.values()].map((p) => p.host)),
+      refused,
+      failures,
     });
     const targets = new Map(pending.map((shard, i) => [shard, chosen[i]!.peerId]));
     for (const host of targets.values()) tried.add(host);
@@ -117,7 +121,9 @@ export async function upload(
           ...(result.receipt ? { receipt: result.receipt } : {}),
         });
       else {
+        const host = targets.get(shard)!;
         failures.push(result.error);
+        if (isRefusal(result.error)) refused.add(host);
         pending.push(shard);
       }
     }
@@ -129,6 +135,55 @@ export async function upload(
     fileKey,
     placements: [...placements.values()].sort((a, b) => a.shard - b.shard),
   };
+}
+
+/**
+ * Hosts for the shards still to place: ones not tried yet first; when those run out, hosts that
+ * failed for a reason that may pass (a dropped connection, a timeout) but never one that refused
+ * or already holds a shard of this file. When even that is not enough, the error names why the
+ * earlier attempts failed.
+ */
+function chooseHosts(
+  hosts: readonly HostInfo[],
+  count: number,
+  shardSize: number,
+  state: {
+    tried: ReadonlySet<string>;
+    holding: ReadonlySet<string>;
+    refused: ReadonlySet<string>;
+    failures: readonly unknown[];
+  },
+): HostInfo[] {
+  try {
+    return selectHosts(hosts, count, { shardSize, exclude: state.tried });
+  } catch (err) {
+    if (!(err instanceof NotEnoughHostsError) || state.tried.size === 0) throw err;
+  }
+  const eligible = hosts.filter((h) => !state.tried.has(h.peerId) && h.freeCapacity >= shardSize);
+  const fresh = selectHosts(eligible, eligible.length, { shardSize });
+  const again = hosts.filter(
+    (h) =>
+      state.tried.has(h.peerId) && !state.holding.has(h.peerId) && !state.refused.has(h.peerId),
+  );
+  try {
+    return [...fresh, ...selectHosts(again, count - fresh.length, { shardSize })];
+  } catch (err) {
+    const last = state.failures.at(-1);
+    throw new UploadFailedError(
+      `not enough hosts left to place ${count} shard(s); last failure: ${
+        last instanceof Error ? `${last.name}: ${last.message}` : String(last)
+      }`,
+      { cause: new AggregateError([err, ...state.failures]) },
+    );
+  }
+}
+
+/** A host that answered no (as opposed to one that failed on the way). */
+function isRefusal(err: unknown): boolean {
+  const name = err instanceof Error ? err.name : '';
+  return (
+    name === 'QuotaExceededError' || name === 'MessageTooLargeError' || name === 'BadRootError'
+  );
 }
 
 /** Passes a source through, telling `onBytes` how many plaintext bytes went by. */

@@ -96,6 +96,17 @@ describe('upload and download', () => {
     );
   });
 
+  test('with no other host left, one that dropped is asked again; one that refused is not', async () => {
+    const data = random(50_000);
+    const { transport, hosts } = network(['drops-first-put', ...Array(5).fill('honest')]);
+    const result = await upload(() => [data], { ...params, hosts, transport });
+    expect(result.placements.map((p) => p.host)).toContain('host-0');
+    const full = network(['full', ...Array(5).fill('honest')]);
+    const err = await upload(() => [data], { ...params, ...full }).catch((e: unknown) => e);
+    expect(err).toHaveProperty('name', 'UploadFailedError');
+    expect((err as Error).message).toMatch(/last failure: QuotaExceededError: host-0: quota/);
+  });
+
   test('every host failing: UploadFailedError after the retries', async () => {
     const { transport, hosts } = network(Array(12).fill('fails-mid-upload'));
     const data = random(100_000);

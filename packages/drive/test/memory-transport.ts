@@ -4,7 +4,8 @@
 import { MerkleBuilder, MerkleTree, concatBytes, toHex } from '@cairn/codec';
 import type { PieceRequest, PutShardRequest, ShardTransport } from '../src/types.ts';
 
-export type Behaviour = 'honest' | 'fails-mid-upload' | 'full' | 'corrupt' | 'stalls' | 'gone';
+export type Behaviour =
+  'honest' | 'fails-mid-upload' | 'drops-first-put' | 'full' | 'corrupt' | 'stalls' | 'gone';
 
 export class MemoryTransport implements ShardTransport {
   readonly shards = new Map<string, Map<string, { bytes: Uint8Array; tree: MerkleTree }>>();
@@ -26,7 +27,12 @@ export class MemoryTransport implements ShardTransport {
     this.puts++;
     const behaviour = this.behaviour.get(host);
     if (!behaviour || behaviour === 'gone') throw new Error(`${host}: unreachable`);
-    if (behaviour === 'full') throw new Error(`${host}: quota exceeded`);
+    if (behaviour === 'full')
+      throw Object.assign(new Error(`${host}: quota exceeded`), { name: 'QuotaExceededError' });
+    if (behaviour === 'drops-first-put') {
+      this.behaviour.set(host, 'honest');
+      throw new Error(`${host}: connection reset`);
+    }
     const builder = new MerkleBuilder(request.leafSize);
     const parts: Uint8Array[] = [];
     let received = 0;

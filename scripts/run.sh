@@ -46,7 +46,7 @@ case "$cmd" in
     echo "== tests (vitest: node + chromium)"
     mkdir -p artifacts
     status=0
-    npx vitest run --reporter=default --reporter=json --outputFile.json=artifacts/vitest.json "$@" || status=$?
+    bash scripts/netns.sh npx vitest run --reporter=default --reporter=json --outputFile.json=artifacts/vitest.json "$@" || status=$?
     node scripts/summary.ts artifacts/vitest.json || status=1
     exit $status
     ;;
@@ -57,7 +57,7 @@ case "$cmd" in
   bench)
     ensure_deps
     ensure_browser
-    node scripts/bench.ts "$@"
+    bash scripts/netns.sh node scripts/bench.ts "$@"
     ;;
   start)
     ensure_deps

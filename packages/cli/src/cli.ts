@@ -2,11 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from './args.ts';
 import { debugDetails, describeError } from './errors.ts';
-import { get, GET_HELP } from './get.ts';
-import { host, HOST_HELP } from './host.ts';
+import { get } from './get.ts';
+import { host } from './host.ts';
 import type { Io } from './io.ts';
-import { put, PUT_HELP } from './put.ts';
-import { relay, RELAY_HELP } from './relay.ts';
+import { put } from './put.ts';
+import { relay } from './relay.ts';
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -34,11 +34,13 @@ Every command but relay finds the network through --relay R (repeatable): a rela
 Exit codes: 0 done, 1 failed (the reason on stderr), 2 bad usage. CAIRN_DEBUG=1 shows stacks.
 `;
 
-const COMMANDS: Record<string, { run(argv: string[], io: Io): Promise<number>; help: string }> = {
-  host: { run: host, help: HOST_HELP },
-  put: { run: put, help: PUT_HELP },
-  get: { run: get, help: GET_HELP },
-  relay: { run: relay, help: RELAY_HELP },
+// Each command parses its arguments first and loads libp2p and the rest only then, so usage
+// errors and --help answer quickly.
+const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  host,
+  put,
+  get,
+  relay,
 };
 
 /** Runs one command line; resolves with the exit code (never throws). */
@@ -51,7 +53,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     if (command === '-h' || command === '--help' || command === 'help') {
       const topic = command === 'help' && rest[0] != null ? COMMANDS[rest[0]] : undefined;
-      io.out(topic?.help ?? HELP);
+      if (topic != null) return await topic(['--help'], io);
+      io.out(HELP);
       return 0;
     }
     if (command === '-v' || command === '--version' || command === 'version') {
@@ -63,7 +66,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       throw new UsageError(
         command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`,
       );
-    return await cmd.run(rest, io);
+    return await cmd(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
       const more = err.command != null ? `cairn ${err.command} --help` : 'cairn --help';

@@ -2,12 +2,17 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { decodeShareLink } from '@cairn/codec';
-import { CairnNetwork, decodeManifestRef, getFile } from '@cairn/drive';
 import type { CairnNode } from '@cairn/peer';
 import { formatSize, parseCommand, UsageError } from './args.ts';
 import type { Io } from './io.ts';
-import { clientNode, idleWatchdog, relayInputs, resolveRelays, stopNode } from './network.ts';
+import {
+  checkRelayInputs,
+  clientNode,
+  idleWatchdog,
+  relayInputs,
+  resolveRelays,
+  stopNode,
+} from './network.ts';
 
 export const GET_HELP = `Usage: cairn get LINK [OUT] [options]
 
@@ -57,6 +62,10 @@ export async function get(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`unexpected argument '${positionals[2]}'`, 'get');
   const link = positionals[0]!;
   const outArg = positionals[1];
+  const relayArgs = checkRelayInputs(relayInputs(values.relay, io.env, linkOrigin(link)), 'get');
+  // Loaded only now, so usage errors and --help answer at once.
+  const { decodeShareLink } = await import('@cairn/codec');
+  const { CairnNetwork, decodeManifestRef, getFile } = await import('@cairn/drive');
   // Check the link before touching the network: a typo fails at once.
   decodeManifestRef(decodeShareLink(link).manifestRef);
 
@@ -73,11 +82,7 @@ export async function get(argv: string[], io: Io): Promise<number> {
       throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: parent });
   }
 
-  const relays = await resolveRelays(
-    relayInputs(values.relay, io.env, linkOrigin(link)),
-    'get',
-    io.interrupted,
-  );
+  const relays = await resolveRelays(relayArgs, 'get', io.interrupted);
   let node: CairnNode | undefined;
   let tmp: { path: string; fh: FileHandle } | undefined;
   const watchdog = idleWatchdog(IDLE_TIMEOUT_MS, 'download', io.interrupted);

@@ -1,17 +1,10 @@
 /** `cairn host`: a headless host over a filesystem store, announced to the relays' directories. */
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  createCairnNode,
-  isWebRTCAddress,
-  startHosting,
-  type CairnNode,
-  type Hosting,
-} from '@cairn/peer';
-import { FsShardStore } from '@cairn/store/fs';
+import type { CairnNode, Hosting } from '@cairn/peer';
+import type { FsShardStore } from '@cairn/store/fs';
 import { CliError, formatSize, parseCommand, parseSize, UsageError } from './args.ts';
-import { loadHostIdentity } from './identity.ts';
-import { relayInputs, resolveRelays, stopNode, withTimeout } from './network.ts';
+import { checkRelayInputs, relayInputs, resolveRelays, stopNode, withTimeout } from './network.ts';
 import type { Io } from './io.ts';
 
 export const HOST_HELP = `Usage: cairn host --dir DIR --quota SIZE [options]
@@ -95,8 +88,13 @@ export async function host(argv: string[], io: Io): Promise<number> {
       throw new UsageError(`--announce-every must be a number of seconds >= 1`, 'host');
     announceEveryMs = s * 1000;
   }
+  const relayArgs = checkRelayInputs(relayInputs(values.relay, io.env), 'host');
   const dir = resolve(values.dir);
-  const relays = await resolveRelays(relayInputs(values.relay, io.env), 'host');
+  // Loaded only now, so usage errors and --help answer at once.
+  const { createCairnNode, isWebRTCAddress, startHosting } = await import('@cairn/peer');
+  const { FsShardStore } = await import('@cairn/store/fs');
+  const { loadHostIdentity } = await import('./identity.ts');
+  const relays = await resolveRelays(relayArgs, 'host');
 
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const unlock = await lockDir(dir);

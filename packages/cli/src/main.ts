@@ -2,15 +2,14 @@
 // The `cairn` command. `node packages/cli/src/main.ts --help`.
 import { run } from './cli.ts';
 import { processIo } from './io.ts';
-import { cleanupWebRTC } from './network.ts';
 
 // A closed pipe (cairn get LINK | head) reports through the write callbacks; do not crash here.
 process.stdout.on('error', () => {});
 
 const code = await run(process.argv.slice(2), processIo());
-await cleanupWebRTC();
-// Flush what is queued on stdout and stderr, then leave: libp2p and node-datachannel may hold
-// timers or handles that would keep the process alive after a command has finished.
+// The commands release node-datachannel themselves (stopNode in network.ts). Flush what is
+// queued on stdout and stderr, then leave: libp2p may still hold timers or handles that would
+// keep the process alive after a command has finished.
 await Promise.all(
   [process.stdout, process.stderr].map(
     (s) =>

@@ -3,7 +3,7 @@
  * (`/ip4/.../ws/p2p/<id>`) or a relay's HTTP URL, whose `GET /cairn.json` lists its multiaddrs;
  * then `CAIRN_RELAY` (comma-separated); then http://127.0.0.1:5173 (what `npm start` runs).
  */
-import { createCairnNode, toMultiaddr, type CairnNode } from '@cairn/peer';
+import type { CairnNode } from '@cairn/peer';
 import { CliError, UsageError } from './args.ts';
 
 export const DEFAULT_RELAY = 'http://127.0.0.1:5173';
@@ -39,7 +39,8 @@ function hostOf(addr: string): string | undefined {
   return /^\/(?:ip4|ip6|dns|dns4|dns6)\/([^/]+)/.exec(addr)?.[1];
 }
 
-function checkMultiaddr(addr: string, command: string): string {
+async function checkMultiaddr(addr: string, command: string): Promise<string> {
+  const { toMultiaddr } = await import('@cairn/peer');
   try {
     toMultiaddr(addr);
   } catch (err) {
@@ -88,6 +89,25 @@ async function fromHttp(url: URL, signal?: AbortSignal): Promise<string[]> {
   return [...byPeer.values()].map((addrs) => addrs.find((a) => hostOf(a) === host) ?? addrs[0]!);
 }
 
+/** Checks the form of the `--relay` inputs without any network access (usage errors first). */
+export function checkRelayInputs(inputs: string[], command: string): string[] {
+  for (const input of inputs) {
+    if (input.startsWith('/')) {
+      if (peerOf(input) == null)
+        throw new UsageError(`--relay ${input} must end in /p2p/<relay peer id>`, command);
+    } else if (/^https?:\/\//i.test(input)) {
+      if (!URL.canParse(input))
+        throw new UsageError(`--relay ${input} is not a valid URL`, command);
+    } else {
+      throw new UsageError(
+        `--relay takes a relay multiaddr (/ip4/.../ws/p2p/<id>) or its http(s):// URL, got '${input}'`,
+        command,
+      );
+    }
+  }
+  return inputs;
+}
+
 /** Turns the `--relay` inputs into relay multiaddrs (fetching /cairn.json for URLs). */
 export async function resolveRelays(
   inputs: string[],
@@ -98,7 +118,7 @@ export async function resolveRelays(
   let appUrl: string | undefined;
   for (const input of inputs) {
     if (input.startsWith('/')) {
-      directories.push(checkMultiaddr(input, command));
+      directories.push(await checkMultiaddr(input, command));
     } else if (/^https?:\/\//i.test(input)) {
       let url: URL;
       try {
@@ -119,7 +139,8 @@ export async function resolveRelays(
 }
 
 /** A client node (no listener, no reservation): dials hosts over WebRTC through the relays. */
-export function clientNode(): Promise<CairnNode> {
+export async function clientNode(): Promise<CairnNode> {
+  const { createCairnNode } = await import('@cairn/peer');
   return createCairnNode({ allowPrivateAddresses: true });
 }
 

@@ -2,11 +2,18 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { CairnNetwork, putFile, type UploadProgress } from '@cairn/drive';
+import type { UploadProgress } from '@cairn/drive';
 import type { CairnNode } from '@cairn/peer';
 import { CliError, formatSize, parseCommand, parseCount, UsageError } from './args.ts';
 import type { Io } from './io.ts';
-import { clientNode, idleWatchdog, relayInputs, resolveRelays, stopNode } from './network.ts';
+import {
+  checkRelayInputs,
+  clientNode,
+  idleWatchdog,
+  relayInputs,
+  resolveRelays,
+  stopNode,
+} from './network.ts';
 
 export const PUT_HELP = `Usage: cairn put FILE [options]
 
@@ -26,6 +33,7 @@ Options:
 `;
 
 const IDLE_TIMEOUT_MS = 60_000;
+const PROBE_TIMEOUT_MS = 30_000;
 
 export async function put(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand('put', argv, {
@@ -47,16 +55,24 @@ export async function put(argv: string[], io: Io): Promise<number> {
   let m = parseCount(values.m, '--m', 0);
   if (k != null && m != null && k + m > 256)
     throw new UsageError('k + m must be at most 256', 'put');
+  const relayArgs = checkRelayInputs(relayInputs(values.relay, io.env), 'put');
   const path = resolve(positionals[0]!);
+  const { CairnNetwork, putFile } = await import('@cairn/drive');
   const info = await stat(path);
   if (!info.isFile()) throw new CliError(`not a regular file: ${path}`);
-  const relays = await resolveRelays(relayInputs(values.relay, io.env), 'put', io.interrupted);
+  const relays = await resolveRelays(relayArgs, 'put', io.interrupted);
 
   let node: CairnNode | undefined;
   const watchdog = idleWatchdog(IDLE_TIMEOUT_MS, 'upload', io.interrupted);
   try {
     node = await clientNode();
-    const network = new CairnNetwork({ node, directories: relays.directories });
+    // WebRTC dials run one at a time, so the last host probed waits for the others: give the
+    // probe (5 s by default, queueing included) room on a busy machine.
+    const network = new CairnNetwork({
+      node,
+      directories: relays.directories,
+      probeTimeoutMs: PROBE_TIMEOUT_MS,
+    });
     if (k == null || m == null) {
       const listed = (await network.hosts({}, watchdog.signal)).length;
       if (listed === 0) throw new CliError('not enough hosts: the relay lists no host');

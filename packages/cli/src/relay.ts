@@ -1,5 +1,4 @@
 /** `cairn relay`: the relay, with relay/src's own flags (`parseRelayArgs`). */
-import { HELP, parseRelayArgs, startRelay } from '@cairn/relay';
 import { UsageError } from './args.ts';
 import type { Io } from './io.ts';
 import { withTimeout } from './network.ts';
@@ -7,12 +6,8 @@ import { withTimeout } from './network.ts';
 /** The other commands look for a relay at http://127.0.0.1:5173 by default; so serve there. */
 const CLI_HTTP_PORT = '5173';
 
-export const RELAY_HELP = HELP.replace(
-  'Usage: cairn-relay [options]',
-  'Usage: cairn relay [options]',
-).replace(/default 8080\b/, `default ${CLI_HTTP_PORT} (cairn relay; 8080 for cairn-relay)`);
-
 export async function relay(argv: string[], io: Io): Promise<number> {
+  const { HELP, parseRelayArgs, startRelay } = await import('@cairn/relay');
   let parsed: ReturnType<typeof parseRelayArgs>;
   try {
     parsed = parseRelayArgs(argv, { CAIRN_RELAY_HTTP_PORT: CLI_HTTP_PORT, ...io.env });
@@ -20,7 +15,12 @@ export async function relay(argv: string[], io: Io): Promise<number> {
     throw new UsageError((err as Error).message, 'relay');
   }
   if (parsed.help) {
-    io.out(RELAY_HELP);
+    io.out(
+      HELP.replace('Usage: cairn-relay [options]', 'Usage: cairn relay [options]').replace(
+        /default 8080\b/,
+        `default ${CLI_HTTP_PORT} (cairn relay; 8080 for cairn-relay)`,
+      ),
+    );
     return 0;
   }
   const r = await startRelay({ ...parsed.config, log: io.log });

@@ -311,7 +311,7 @@ export class HostService {
       throw new MessageTooLargeError(`at most ${MAX_GET_LENGTH} bytes per get`);
     if (req.offset + req.length > meta.size)
       throw new MalformedMessageError(`range ends past the shard's ${meta.size} bytes`);
-    let proof = new Uint8Array(0);
+    let proof: Uint8Array = new Uint8Array(0);
     if (req.pieceHeight !== undefined) {
       const h = req.pieceHeight;
       if (h > meta.height)
@@ -320,9 +320,9 @@ export class HostService {
       const index = req.offset / pieceBytes;
       if (!Number.isInteger(index) || req.length !== Math.min(pieceBytes, meta.size - req.offset))
         throw new MalformedMessageError('a piece request must cover one aligned piece');
-      const siblings = await _proveNode(meta, h, index, (o, l) => this.#init.store.read(id, o, l));
-      proof = new Uint8Array(32 * siblings.length);
-      siblings.forEach((s, i) => proof.set(s, 32 * i));
+      proof = concatHashes(
+        await _proveNode(meta, h, index, (o, l) => this.#init.store.read(id, o, l)),
+      );
     }
     await ch.writeFrame(
       encodeGetResponse({
@@ -347,20 +347,12 @@ export class HostService {
     const req = decodeAuditRequest(await ch.readFrame(MAX_CONTROL_FRAME));
     await ch.readEnd();
     const id = _toHex(req.root);
-    const meta = await this.#meta(id);
     const leaves: Uint8Array[] = [];
     const proofs: Uint8Array[] = [];
     for (const i of req.indices) {
-      if (i >= meta.leafCount)
-        throw new MalformedMessageError(`leaf ${i} past the shard's ${meta.leafCount} leaves`);
-      const offset = i * meta.leafSize;
-      leaves.push(
-        await this.#init.store.read(id, offset, Math.min(meta.leafSize, meta.size - offset)),
-      );
-      const siblings = await _proveNode(meta, 0, i, (o, l) => this.#init.store.read(id, o, l));
-      const proof = new Uint8Array(32 * siblings.length);
-      siblings.forEach((s, k) => proof.set(s, 32 * k));
-      proofs.push(proof);
+      const { leaf, proof } = await this.proveLeaf(id, i);
+      leaves.push(leaf);
+      proofs.push(concatHashes(proof));
     }
     const signature = await this.#init.privateKey.sign(
       await _auditMessage(req.root, req.nonce, leaves),
@@ -371,6 +363,22 @@ export class HostService {
       'bytesServed',
       leaves.reduce((n, l) => n + l.byteLength, 0),
     );
+  }
+
+  /**
+   * One leaf of a stored shard and its Merkle path (sibling hashes, bottom-up), as an on-chain
+   * proof or an audit answer needs them. Reads the leaf and at most one 64 KiB block, never the
+   * whole shard. ShardNotFoundError when the shard is not held; MalformedMessageError for an
+   * index past the end.
+   */
+  async proveLeaf(id: string, index: number): Promise<{ leaf: Uint8Array; proof: Uint8Array[] }> {
+    const meta = await this.#meta(id);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= meta.leafCount)
+      throw new MalformedMessageError(`leaf ${index} past the shard's ${meta.leafCount} leaves`);
+    const read = (o: number, l: number) => this.#init.store.read(id, o, l);
+    const offset = index * meta.leafSize;
+    const leaf = await read(offset, Math.min(meta.leafSize, meta.size - offset));
+    return { leaf, proof: await _proveNode(meta, 0, index, read) };
   }
 
   /** The shard's tree: cached, else loaded from its sidecar; NotFound when the shard is absent. */
@@ -427,6 +435,12 @@ export class HostService {
     this.#trees.set(id, meta);
     if (this.#trees.size > MAX_CACHED_TREES) this.#trees.delete(this.#trees.keys().next().value!);
   }
+}
+
+function concatHashes(hashes: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(32 * hashes.length);
+  hashes.forEach((h, i) => out.set(h, 32 * i));
+  return out;
 }
 
 /** Merkle leaves are a power of two in 32..4096 bytes (codec sha256-v1). */

@@ -1,6 +1,6 @@
 import type { Libp2p } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import { MerkleTree } from '@cairn/codec';
+import { MerkleTree, hashLeaf, leafCountOf, verifyProof } from '@cairn/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_PROTOCOL,
@@ -169,6 +169,32 @@ describe('shard protocols between Node peers over WebRTC (signalled through a re
       getRange(client, h.addr, { root: shard.root, offset: size - 5, length: 10 }),
     );
     expect(past.name).toBe('MalformedMessageError');
+  });
+
+  it('proves any leaf from the store for an on-chain challenge, the short last leaf included', async () => {
+    const shard = makeShard(3 * 1024 * 1024 + 100);
+    await putShard(client, h.addr, shard.bytes, { root: shard.root, size: shard.bytes.byteLength });
+    const id = _toHex(shard.root);
+    const leafCount = leafCountOf(shard.bytes.byteLength, 1024);
+    for (const index of [0, 1, 63, 64, 1000, leafCount - 1]) {
+      const { leaf, proof } = await h.service.proveLeaf(id, index);
+      expect(leaf).toEqual(shard.bytes.subarray(index * 1024, index * 1024 + 1024));
+      expect(
+        verifyProof({
+          root: shard.root,
+          leafCount,
+          index,
+          height: 0,
+          node: hashLeaf(leaf, 1024),
+          proof,
+        }),
+      ).toBe(true);
+    }
+    await expect(h.service.proveLeaf(id, leafCount)).rejects.toThrow(/past the shard/);
+    await expect(h.service.proveLeaf('ab'.repeat(32), 0)).rejects.toHaveProperty(
+      'name',
+      'ShardNotFoundError',
+    );
   });
 
   it('fails the audit of a host whose stored bytes were corrupted', async () => {

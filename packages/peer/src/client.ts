@@ -14,13 +14,16 @@ import {
   DEFAULT_GET_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_PUT_TIMEOUT_MS,
+  DEFAULT_QUOTE_TIMEOUT_MS,
   GET_PROTOCOL,
   MAX_AUDIT_LEAVES,
   MAX_AUDIT_RESPONSE_FRAME,
   MAX_CONTROL_FRAME,
   MAX_DEAL_SIZE,
   MAX_GET_LENGTH,
+  MAX_QUOTE_SIZE,
   PUT_PROTOCOL,
+  QUOTE_PROTOCOL,
 } from './constants.ts';
 import { peerIdText } from './addresses.ts';
 import { _Channel, _operationSignal, _withChannel } from './channel.ts';
@@ -31,6 +34,7 @@ import {
   decodeAuditResponse,
   decodeGetResponse,
   decodePutResponse,
+  decodeQuoteResponse,
   encodeAuditRequest,
   encodeGetRequest,
   encodePutRequest,
@@ -349,5 +353,27 @@ function randomIndices(count: number, leafCount: number): number[] {
   return Array.from({ length: count }, (_, i) => {
     const x = words[2 * i]! * 2 ** 32 + words[2 * i + 1]!;
     return x % leafCount;
+  });
+}
+
+/**
+ * Asks a host for a quote: `terms` (<= 4 KiB, the market layer's encoding) in, the host's signed
+ * quote out. PutRefusedError when the host declines; RemoteProtocolError if it serves no quotes.
+ */
+export async function requestQuote(
+  node: StreamOpener,
+  peer: PeerTarget,
+  terms: Uint8Array,
+  options: ClientOptions = {},
+): Promise<Uint8Array> {
+  if (terms.byteLength > MAX_QUOTE_SIZE)
+    throw new RangeError(`terms must be <= ${MAX_QUOTE_SIZE} bytes`);
+  return run(node, peer, QUOTE_PROTOCOL, options, DEFAULT_QUOTE_TIMEOUT_MS, async (ch) => {
+    await ch.writeFrame(terms);
+    await ch.closeWrite();
+    const answer = decodeQuoteResponse(await ch.readFrame(MAX_QUOTE_SIZE + 16), MAX_QUOTE_SIZE);
+    if (answer.type === 'error') throw remoteError(answer.error.code, answer.error.message);
+    await ch.readEnd();
+    return answer.quote;
   });
 }

@@ -2,6 +2,11 @@
 export const PUT_PROTOCOL = '/cairn/shard/put/1.0.0';
 export const GET_PROTOCOL = '/cairn/shard/get/1.0.0';
 export const AUDIT_PROTOCOL = '/cairn/audit/1.0.0';
+/** Terms in, a host-signed quote out (the bytes are the market layer's; see `HostServiceInit.quoter`). */
+export const QUOTE_PROTOCOL = '/cairn/quote/1.0.0';
+/** Largest quote request or answer. */
+export const MAX_QUOTE_SIZE = 4096;
+export const DEFAULT_QUOTE_TIMEOUT_MS = 15_000;
 
 /** Largest control frame (requests, response headers, receipts). */
 export const MAX_CONTROL_FRAME = 8 * 1024;

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   MALFORMED: 5,
   INTERNAL: 6,
   TIMEOUT: 7,
+  REFUSED: 8,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -89,6 +90,15 @@ export class AuditFailedError extends Error {
   override readonly name = 'AuditFailedError';
 }
 
+/**
+ * The host will not take this put or give this quote: e.g. no funded deal names it and this root
+ * (a host stores only what it is paid for), or it does not sell storage on these terms.
+ */
+export class PutRefusedError extends Error {
+  static override readonly name = 'PutRefusedError';
+  override readonly name = 'PutRefusedError';
+}
+
 /** The error a client raises for a code a host answered with. */
 export function remoteError(code: number, message: string): Error {
   const text = `host: ${message}`;
@@ -107,6 +117,8 @@ export function remoteError(code: number, message: string): Error {
       return new HostInternalError(text);
     case 'TIMEOUT':
       return new TimeoutError(text);
+    case 'REFUSED':
+      return new PutRefusedError(text);
     default:
       return new RemoteProtocolError(`${text} (code ${code})`);
   }
@@ -129,6 +141,8 @@ export function errorCodeOf(err: unknown): ErrorCode {
       return 'MALFORMED';
     case 'TimeoutError':
       return 'TIMEOUT';
+    case 'PutRefusedError':
+      return 'REFUSED';
     default:
       return 'INTERNAL';
   }

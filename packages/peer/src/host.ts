@@ -18,10 +18,13 @@ import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_SHARD_SIZE,
   DEFAULT_PUT_TIMEOUT_MS,
+  DEFAULT_QUOTE_TIMEOUT_MS,
   GET_PROTOCOL,
   MAX_CONTROL_FRAME,
   MAX_GET_LENGTH,
+  MAX_QUOTE_SIZE,
   PUT_PROTOCOL,
+  QUOTE_PROTOCOL,
 } from './constants.ts';
 import { _Channel } from './channel.ts';
 import {
@@ -46,6 +49,7 @@ import {
   encodeAuditResponse,
   encodeGetResponse,
   encodePutResponse,
+  encodeQuoteResponse,
 } from './wire.ts';
 
 /** What the host needs of a libp2p node. */
@@ -82,6 +86,30 @@ export interface HostServiceInit {
   maxInboundStreams?: number;
   /** Clock for receipts. @default Date.now */
   now?: () => number;
+  /**
+   * Decides whether to take a put at all, before any shard byte flows (e.g. only for a funded
+   * deal naming this host and this exact root). Throw `PutRefusedError` (or any error) to refuse;
+   * the client gets the message. Without it every put that fits the quota is taken.
+   */
+  admit?: (put: PutAdmission) => Promise<void>;
+  /**
+   * Serves `/cairn/quote/1.0.0`: turns a client's terms (opaque, <= 4 KiB) into a signed quote
+   * (opaque, <= 4 KiB). Throw `PutRefusedError` to decline. Without it the protocol is not served.
+   */
+  quoter?: (terms: Uint8Array, peer: string) => Promise<Uint8Array>;
+}
+
+/** What `admit` is shown of a put. */
+export interface PutAdmission {
+  root: Uint8Array;
+  /** Hex of the root (the store id). */
+  id: string;
+  size: number;
+  leafSize: number;
+  /** The deal bytes the client sent (empty when none). */
+  deal: Uint8Array;
+  /** The client's peer id. */
+  peer: string;
 }
 
 export interface PeerTraffic {
@@ -91,6 +119,7 @@ export interface PeerTraffic {
   bytesReceived: number;
 }
 
+type Kind = 'put' | 'get' | 'audit' | 'quote';
 const MAX_CACHED_TREES = 1024;
 const TREE_ID_DOMAIN = new TextEncoder().encode('cairn/shard-tree/v1');
 /** The `meta` of tree sidecars in the store, so listings can tell them from shards. */
@@ -120,7 +149,8 @@ function sidecarHead(size: number, leafSize: number, rootsLength: number): Uint8
 
 export class HostService {
   readonly #node: HostNode;
-  readonly #init: Required<Omit<HostServiceInit, 'now'>> & { now: () => number };
+  readonly #init: Required<Omit<HostServiceInit, 'now' | 'admit' | 'quoter'>> &
+    Pick<HostServiceInit, 'admit' | 'quoter'> & { now: () => number };
   readonly #trees = new Map<string, ShardMeta>();
   readonly #traffic = new Map<string, PeerTraffic>();
   #started = false;
@@ -146,6 +176,11 @@ export class HostService {
     await this.#node.handle(PUT_PROTOCOL, (s, c) => this.#serve(s, c, 'put'), opts);
     await this.#node.handle(GET_PROTOCOL, (s, c) => this.#serve(s, c, 'get'), opts);
     await this.#node.handle(AUDIT_PROTOCOL, (s, c) => this.#serve(s, c, 'audit'), opts);
+    if (this.#init.quoter)
+      await this.#node.handle(QUOTE_PROTOCOL, (s, c) => this.#serve(s, c, 'quote'), {
+        ...opts,
+        runOnLimitedConnection: true, // a quote is small; it may travel before WebRTC is up
+      });
     this.#started = true;
   }
 
@@ -154,6 +189,7 @@ export class HostService {
     await this.#node.unhandle(PUT_PROTOCOL);
     await this.#node.unhandle(GET_PROTOCOL);
     await this.#node.unhandle(AUDIT_PROTOCOL);
+    if (this.#init.quoter) await this.#node.unhandle(QUOTE_PROTOCOL);
     this.#started = false;
   }
 
@@ -180,23 +216,22 @@ export class HostService {
     this.#traffic.set(peer, t);
   }
 
-  async #serve(
-    stream: Stream,
-    connection: Connection,
-    kind: 'put' | 'get' | 'audit',
-  ): Promise<void> {
+  async #serve(stream: Stream, connection: Connection, kind: Kind): Promise<void> {
     const timeout =
       kind === 'put'
         ? this.#init.putTimeoutMs
         : kind === 'get'
           ? this.#init.getTimeoutMs
-          : this.#init.auditTimeoutMs;
+          : kind === 'quote'
+            ? DEFAULT_QUOTE_TIMEOUT_MS
+            : this.#init.auditTimeoutMs;
     const signal = AbortSignal.timeout(timeout);
     const peer = connection.remotePeer.toString();
     const ch = new _Channel(stream, signal, this.#init.idleTimeoutMs, `host ${kind}`);
     try {
       if (kind === 'put') await this.#put(ch, peer);
       else if (kind === 'get') await this.#get(ch, peer);
+      else if (kind === 'quote') await this.#quote(ch, peer);
       else await this.#audit(ch, peer);
       await ch.closeWrite();
     } catch (err) {
@@ -205,7 +240,7 @@ export class HostService {
   }
 
   /** Answers an error (if the stream still takes one), then lets the peer close or resets. */
-  async #fail(ch: _Channel, err: unknown, kind: 'put' | 'get' | 'audit'): Promise<void> {
+  async #fail(ch: _Channel, err: unknown, kind: Kind): Promise<void> {
     const code = errorCodeOf(err);
     const message = err instanceof Error ? err.message : String(err);
     try {
@@ -216,7 +251,9 @@ export class HostService {
           ? encodePutResponse({ type: 'error', error })
           : kind === 'get'
             ? encodeGetResponse({ type: 'error', error })
-            : encodeAuditResponse({ type: 'error', error });
+            : kind === 'quote'
+              ? encodeQuoteResponse({ type: 'error', error })
+              : encodeAuditResponse({ type: 'error', error });
       await ch.writeFrame(frame);
       await ch.closeWrite();
       // Give the client a moment to read the answer and close; discard what it still sends.
@@ -249,6 +286,14 @@ export class HostService {
           dealHash,
         }),
       });
+    await this.#init.admit?.({
+      root: req.root,
+      id,
+      size: req.size,
+      leafSize: req.leafSize,
+      deal: req.deal,
+      peer,
+    });
     if (await store.has(id)) {
       const meta = await this.#meta(id).catch(() => undefined);
       if (meta?.size === req.size && meta.leafSize === req.leafSize) {
@@ -300,6 +345,17 @@ export class HostService {
       throw err;
     }
     await ch.writeFrame(await receipt());
+  }
+
+  async #quote(ch: _Channel, peer: string): Promise<void> {
+    const terms = await ch.readFrame(MAX_QUOTE_SIZE);
+    await ch.readEnd();
+    const quote = await this.#init.quoter!(terms, peer);
+    if (quote.byteLength > MAX_QUOTE_SIZE)
+      throw new MessageTooLargeError(
+        `quote of ${quote.byteLength} bytes exceeds ${MAX_QUOTE_SIZE}`,
+      );
+    await ch.writeFrame(encodeQuoteResponse({ type: 'ok', quote }));
   }
 
   async #get(ch: _Channel, peer: string): Promise<void> {

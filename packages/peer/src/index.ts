@@ -25,8 +25,8 @@ export type { CairnNode, CairnNodeInit } from './node.ts';
 export { isWebRTCAddress, isCircuitAddress, peerIdText } from './addresses.ts';
 export type { DialQueueInit } from './dial-queue.ts';
 export { HostService, TREE_META, treeIdOf, treeSidecarSize } from './host.ts';
-export type { HostNode, HostServiceInit, PeerTraffic } from './host.ts';
-export { putShard, getRange, getPiece, audit } from './client.ts';
+export type { HostNode, HostServiceInit, PeerTraffic, PutAdmission } from './host.ts';
+export { putShard, getRange, getPiece, audit, requestQuote } from './client.ts';
 export { startHosting } from './hosting.ts';
 export type { Hosting, HostingInit } from './hosting.ts';
 export type {

@@ -349,3 +349,23 @@ export function decodeAuditResponse(b: Uint8Array): AuditResponse {
   r.end();
   return { type: 'ok', leaves, proofs, signature };
 }
+
+// ---- quote ----
+
+export type QuoteResponse = { type: 'ok'; quote: Uint8Array } | { type: 'error'; error: WireError };
+
+export function encodeQuoteResponse(m: QuoteResponse): Uint8Array {
+  const w = new _Writer();
+  if (m.type === 'error') return writeError(w, m.error);
+  return w.byte(0).bytes(m.quote).finish();
+}
+
+export function decodeQuoteResponse(b: Uint8Array, maxQuote: number): QuoteResponse {
+  const r = new _Reader(b);
+  const status = r.byte();
+  if (status === 2) return { type: 'error', error: readError(r) };
+  if (status !== 0) throw new MalformedMessageError(`unknown status ${status}`);
+  const quote = r.bytes(maxQuote);
+  r.end();
+  return { type: 'ok', quote };
+}

@@ -13,12 +13,14 @@ import {
   getRange,
   isWebRTCAddress,
   putShard,
+  PutRefusedError,
+  requestQuote,
   treeIdOf,
   verifyReceipt,
 } from '../src/index.ts';
 import { MemoryShardStore } from '@cairn/store';
 import { FaultyShardStore } from '@cairn/store/testing';
-import type { CairnNode } from '../src/index.ts';
+import type { CairnNode, HostServiceInit } from '../src/index.ts';
 import { _Channel, _encodeFrame } from '../src/channel.ts';
 import { _toHex } from '../src/signatures.ts';
 import { decodeGetResponse, decodePutResponse, encodePutRequest } from '../src/wire.ts';
@@ -55,13 +57,18 @@ async function node(relayed = true): Promise<CairnNode> {
   return n;
 }
 
-async function host(quota = 64 * MiB, idleTimeoutMs?: number): Promise<Host> {
+async function host(
+  quota = 64 * MiB,
+  idleTimeoutMs?: number,
+  hooks: Pick<HostServiceInit, 'admit' | 'quoter'> = {},
+): Promise<Host> {
   const n = await node();
   const store = new FaultyShardStore(new MemoryShardStore({ quota }));
   const service = new HostService(n, {
     store,
     privateKey: n.privateKey,
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+    ...hooks,
   });
   await service.start();
   const addr = await n.waitForMultiaddr(isWebRTCAddress, { signal: AbortSignal.timeout(20_000) });
@@ -354,6 +361,59 @@ describe('several hosts, restarts', () => {
     await putShard(client, h.addr, shard.bytes, { root: shard.root, size: 1_500_000 });
     expect(third.traffic().get(client.peerId.toString())?.bytesReceived).toBe(1_500_000);
     await audit(client, h.addr, { root: shard.root, size: 1_500_000, count: 4 });
+  });
+});
+
+describe('paid hosting hooks: admission and quotes', () => {
+  it('takes only the puts its admit hook accepts, before any byte flows', async () => {
+    const enc = new TextEncoder();
+    const h = await host(64 * MiB, undefined, {
+      admit: async (put) => {
+        if (new TextDecoder().decode(put.deal) !== `paid:${put.id}`)
+          throw new PutRefusedError(`no funded deal for ${put.id}`);
+      },
+    });
+    const client = await node(false);
+    const shard = makeShard(600_000);
+    let sent = 0;
+    const err = await errorOf(
+      putShard(client, h.addr, shard.bytes, {
+        root: shard.root,
+        size: 600_000,
+        onProgress: (n) => (sent = n),
+      }),
+    );
+    expect(err).toBeInstanceOf(PutRefusedError);
+    expect(err.message).toMatch(/no funded deal/);
+    expect(sent).toBe(0);
+    expect((await h.store.usage()).used).toBe(0);
+    const receipt = await putShard(client, h.addr, shard.bytes, {
+      root: shard.root,
+      size: 600_000,
+      deal: enc.encode(`paid:${_toHex(shard.root)}`),
+    });
+    expect(receipt.size).toBe(600_000);
+  });
+
+  it('answers quotes through its quoter, passes refusals on, and bounds the sizes', async () => {
+    const h = await host(64 * MiB, undefined, {
+      quoter: async (terms, peer) => {
+        if (terms[0] === 0) throw new PutRefusedError('not at that price');
+        return new Uint8Array([...terms].reverse().concat([peer.length]));
+      },
+    });
+    const client = await node(false);
+    const quote = await requestQuote(client, h.addr, new Uint8Array([1, 2, 3]));
+    expect([...quote]).toEqual([3, 2, 1, client.peerId.toString().length]);
+    const refused = await errorOf(requestQuote(client, h.addr, new Uint8Array([0])));
+    expect(refused).toBeInstanceOf(PutRefusedError);
+    await expect(requestQuote(client, h.addr, new Uint8Array(5000))).rejects.toBeInstanceOf(
+      RangeError,
+    );
+    // A host that sells nothing does not speak the protocol at all.
+    const plain = await host();
+    const none = await errorOf(requestQuote(client, plain.addr, new Uint8Array([1])));
+    expect(none.name).toMatch(/UnsupportedProtocol|Protocol/);
   });
 });
 

@@ -1,13 +1,17 @@
 /**
- * WebRTC dials one at a time per node. Several WebRTC dials in flight from one node stalled on
- * these machines ("wait for init channel to open"; 5-6 of 8 connected), while the same dials made
- * in turn all connected; once connected, transfers run in parallel. Each attempt has its own
- * timeout and a failed attempt is retried.
+ * WebRTC dials, a few at a time per node, each attempt with its own timeout, a failed attempt
+ * retried. Dials once ran strictly one at a time because several in flight "stalled" ("wait for
+ * init channel to open"); the stall was a DTLS handshake that node-datachannel fails when the
+ * answerer's certificate arrives before the offerer has applied the answer (more likely with more
+ * dials in flight), after which libp2p waited out its dial timeout. `node.ts` makes that failure
+ * immediate in Node, so a retry follows at once and dials can overlap.
  */
 import { TimeoutError } from './errors.ts';
 import { _abortReason } from './channel.ts';
 
 export interface DialQueueInit {
+  /** WebRTC dials in flight at once per node. @default 6 */
+  concurrency?: number;
   /** Per attempt (libp2p also gives up on one address after 6 s). @default 20_000 */
   attemptTimeoutMs?: number;
   /** Further attempts after a failed one. @default 3 */
@@ -16,11 +20,15 @@ export interface DialQueueInit {
   retryDelayMs?: number;
 }
 
-export class _SerialDialQueue {
+export const DEFAULT_DIAL_CONCURRENCY = 6;
+
+export class _DialQueue {
   readonly #attemptTimeoutMs: number;
   readonly #retries: number;
   readonly #retryDelayMs: number;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #concurrency: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
   /** Dials waiting or running. */
   pending = 0;
 
@@ -28,16 +36,44 @@ export class _SerialDialQueue {
     this.#attemptTimeoutMs = init.attemptTimeoutMs ?? 20_000;
     this.#retries = init.retries ?? 3;
     this.#retryDelayMs = init.retryDelayMs ?? 250;
+    this.#concurrency = Math.max(1, Math.floor(init.concurrency ?? DEFAULT_DIAL_CONCURRENCY));
   }
 
-  /** Runs `attempt` after every earlier dial has settled, retrying on failure. */
-  async run<T>(attempt: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const previous = this.#tail;
-    let release!: () => void;
-    this.#tail = new Promise<void>((resolve) => (release = resolve));
-    this.pending++;
+  /** Resolves when a slot is free (first come, first served). */
+  async #acquire(signal?: AbortSignal): Promise<void> {
+    if (this.#running < this.#concurrency && this.#waiting.length === 0) {
+      this.#running++;
+      return;
+    }
+    let wake!: () => void;
+    const slot = new Promise<void>((resolve) => (wake = resolve));
+    const entry = () => {
+      this.#running++;
+      wake();
+    };
+    this.#waiting.push(entry);
     try {
-      await waitOrAbort(previous, signal);
+      await waitOrAbort(slot, signal);
+    } catch (err) {
+      const at = this.#waiting.indexOf(entry);
+      if (at >= 0) this.#waiting.splice(at, 1);
+      else this.#release(); // the slot was handed over just as the wait was aborted
+      throw err;
+    }
+  }
+
+  #release(): void {
+    this.#running--;
+    if (this.#running < this.#concurrency) this.#waiting.shift()?.();
+  }
+
+  /** Runs `attempt` once a slot is free, retrying on failure. */
+  async run<T>(attempt: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    this.pending++;
+    let acquired = false;
+    try {
+      await this.#acquire(signal);
+      acquired = true;
       let lastError: unknown;
       for (let i = 0; i <= this.#retries; i++) {
         if (signal?.aborted === true) throw _abortReason(signal, 'dial');
@@ -59,8 +95,15 @@ export class _SerialDialQueue {
       throw lastError;
     } finally {
       this.pending--;
-      release();
+      if (acquired) this.#release();
     }
+  }
+}
+
+/** One dial at a time (the old behaviour; `concurrency: 1`). */
+export class _SerialDialQueue extends _DialQueue {
+  constructor(init: DialQueueInit = {}) {
+    super({ ...init, concurrency: 1 });
   }
 }
 

@@ -29,7 +29,8 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { isWebRTCAddress, peerIdText } from './addresses.ts';
 import { _abortReason } from './channel.ts';
-import { _SerialDialQueue } from './dial-queue.ts';
+import { _DialQueue } from './dial-queue.ts';
+import { _patchNodeWebRTC } from './webrtc-node.ts';
 import type { DialQueueInit } from './dial-queue.ts';
 
 export interface CairnNodeInit {
@@ -48,7 +49,7 @@ export interface CairnNodeInit {
    * For local and test setups. @default false
    */
   allowPrivateAddresses?: boolean;
-  /** WebRTC dials run one at a time, each attempt with a timeout, retried. */
+  /** WebRTC dials: a few at a time (`concurrency`), each attempt with a timeout, retried. */
   dialQueue?: DialQueueInit;
   /** Start the node before returning. @default true */
   start?: boolean;
@@ -65,7 +66,7 @@ export interface CairnNode {
     predicate: (ma: Multiaddr) => boolean,
     options?: AbortOptions,
   ): Promise<Multiaddr>;
-  /** Dials a peer; WebRTC addresses go through the one-at-a-time queue; open direct connections are reused. */
+  /** Dials a peer; WebRTC addresses go through the dial queue; open direct connections are reused. */
   dial(target: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions): Promise<Connection>;
   /** A stream on a direct (not relay-limited) connection when one is open or can be dialled. */
   dialProtocol(
@@ -91,6 +92,7 @@ async function toPrivateKey(key: CairnNodeInit['privateKey']): Promise<PrivateKe
 export async function createCairnNode(init: CairnNodeInit = {}): Promise<CairnNode> {
   const privateKey = await toPrivateKey(init.privateKey);
   const useWebRTC = init.webrtc ?? true;
+  if (useWebRTC) await _patchNodeWebRTC();
   const listen = [
     ...(init.listen ?? []),
     ...(init.relays ?? []).map((r) => `${r.replace(/\/$/, '')}/p2p-circuit`),
@@ -117,7 +119,7 @@ export async function createCairnNode(init: CairnNodeInit = {}): Promise<CairnNo
     connectionMonitor: { abortConnectionOnPingFailure: false },
     services: { identify: identify(), ping: ping() },
   });
-  const queue = new _SerialDialQueue(init.dialQueue);
+  const queue = new _DialQueue(init.dialQueue);
 
   const directConnection = (peer: PeerId): Connection | undefined =>
     libp2p.getConnections(peer).find((c) => c.status === 'open' && c.limits == null);

@@ -13,3 +13,4 @@ export { Channel } from './channel.ts';
 export * from './record.ts';
 export * from './network.ts';
 export * from './share.ts';
+export * from './deals.ts';

@@ -58,6 +58,7 @@ export class CairnNetwork implements ShardTransport {
         r.freeCapacity > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : r.freeCapacity,
       ),
       price: r.price,
+      wallet: r.wallet,
     }));
   }
 
@@ -113,6 +114,7 @@ export class CairnNetwork implements ShardTransport {
       root: request.shardId,
       size: request.size,
       leafSize: request.leafSize,
+      ...(request.deal ? { deal: request.deal } : {}),
       signal: options.signal,
     });
     return { receipt: encodeSignedReceipt(receipt.signed) };

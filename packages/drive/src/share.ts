@@ -12,6 +12,7 @@ import {
   type ByteSource,
   type Manifest,
 } from '@cairn/codec';
+import { encodeDealRef, paidDeals, type PaidUploadInit } from './deals.ts';
 import { download, type DownloadOptions } from './download.ts';
 import { DriveError, NotEnoughHostsError } from './errors.ts';
 import type { CairnNetwork } from './network.ts';
@@ -28,7 +29,12 @@ import {
 import type { Placement } from './types.ts';
 import { upload, type UploadOptions, type UploadResult } from './upload.ts';
 
-export interface PutFileOptions extends Omit<UploadOptions, 'hosts' | 'transport'> {
+export interface PutFileOptions extends Omit<UploadOptions, 'hosts' | 'transport' | 'deals'> {
+  /**
+   * Pay for the storage: quotes from the hosts, every deal opened in one transaction, shards sent
+   * only then. Without it, hosts that store for free (no admission) take the file.
+   */
+  paid?: Omit<PaidUploadInit, 'network' | 'wallets'>;
   /** Base of the link, e.g. `https://relay.example/`. The fragment is appended. @default '' */
   baseUrl?: string;
   /** Ping candidate hosts first and prefer the closest. @default true */
@@ -61,15 +67,28 @@ export async function putFile(
   let hosts = await network.hosts({}, signal);
   if (options.probe ?? true) hosts = await network.probe(hosts, signal);
   if (hosts.length === 0) throw new NotEnoughHostsError('no reachable host is listed');
-  const result = await upload(open, { ...options, hosts, transport: network });
+  const wallets = new Map(
+    hosts.flatMap((h) => (h.wallet ? [[h.peerId, h.wallet as `0x${string}`] as const] : [])),
+  );
+  const result = await upload(open, {
+    ...options,
+    hosts,
+    transport: network,
+    ...(options.paid ? { deals: paidDeals({ ...options.paid, network, wallets }) } : {}),
+  });
   const record = await encodeFileRecord(result.sealedManifest, result.placements, result.fileKey);
   const root = recordRoot(record);
-  const holders = [...new Set(result.placements.map((p) => p.host))];
+  const holders = [...new Map(result.placements.map((p) => [p.host, p])).values()];
   const stored = await Promise.allSettled(
-    holders.map((host) =>
+    holders.map(({ host, dealId }) =>
       network.putShard(
         host,
-        { shardId: toHex(root), size: record.byteLength, leafSize: MERKLE_LEAF_SIZE },
+        {
+          shardId: toHex(root),
+          size: record.byteLength,
+          leafSize: MERKLE_LEAF_SIZE,
+          ...(dealId !== undefined ? { deal: encodeDealRef('record', dealId) } : {}),
+        },
         once(record),
         { signal: signal ?? AbortSignal.timeout(60_000) },
       ),
@@ -77,6 +96,7 @@ export async function putFile(
   );
   const hints = holders
     .filter((_, i) => stored[i]!.status === 'fulfilled')
+    .map((p) => p.host)
     .slice(0, MAX_LINK_HINTS);
   if (hints.length === 0)
     throw new PublishFailedError('no host took the file record', {

@@ -10,6 +10,8 @@ export interface HostInfo {
   latencyMs?: number;
   /** 0..1 from audits (1 = always proved); absent means unknown. */
   score?: number;
+  /** The EVM address the host is paid at (signs its quotes). */
+  wallet?: string;
 }
 
 export interface PutShardRequest {
@@ -17,6 +19,8 @@ export interface PutShardRequest {
   shardId: string;
   size: number;
   leafSize: number;
+  /** The deal the put is paid by (opaque to the transport; the host's admission reads it). */
+  deal?: Uint8Array;
 }
 
 export interface PieceRequest {
@@ -64,4 +68,6 @@ export interface Placement {
   shard: number;
   host: string;
   receipt?: Uint8Array;
+  /** The on-chain deal paying for this shard, for paid uploads. */
+  dealId?: bigint;
 }

@@ -35,6 +35,29 @@ export interface UploadOptions extends Omit<EncodeOptions, 'signal' | 'fileKey' 
   size?: number;
   onProgress?: (progress: UploadProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Paid storage: called in each pass, after hosts are assigned and before any shard byte is
+   * sent, to open the deals (see `paidDeals`). Shards it could not get a deal for are placed on
+   * other hosts in the next pass; the others' puts carry their deal bytes.
+   */
+  deals?: (plan: DealPlan) => Promise<DealsOpened>;
+}
+
+export interface DealPlan {
+  manifest: Manifest;
+  layout: Layout;
+  /** Shard index → host peer id, for this pass. */
+  targets: ReadonlyMap<number, string>;
+  signal?: AbortSignal;
+}
+
+export interface DealsOpened {
+  /** Shard index → the deal bytes its put carries. */
+  deals: Map<number, Uint8Array>;
+  /** Shard index → why no deal was opened with its host. */
+  failed: Map<number, unknown>;
+  /** Shard index → on-chain deal id. */
+  ids?: Map<number, bigint>;
 }
 
 export interface UploadResult {
@@ -98,6 +121,18 @@ export async function upload(
     });
     const targets = new Map(pending.map((shard, i) => [shard, chosen[i]!.peerId]));
     for (const host of targets.values()) tried.add(host);
+    pending = [];
+    let opened: DealsOpened | undefined;
+    if (options.deals) {
+      opened = await options.deals({ manifest, layout, targets, ...(signal ? { signal } : {}) });
+      for (const [shard, error] of opened.failed) {
+        failures.push(error);
+        refused.add(targets.get(shard)!);
+        targets.delete(shard);
+        pending.push(shard);
+      }
+    }
+    if (targets.size === 0) continue;
     const phase = pass === 0 ? 'uploading' : 'retrying';
     let sent = 0;
     let stored = 0;
@@ -111,14 +146,16 @@ export async function upload(
       targets,
       options,
       (count) => ((stored = count), progress()),
+      opened?.deals,
     );
-    pending = [];
     for (const [shard, result] of results) {
+      const dealId = opened?.ids?.get(shard);
       if (result.ok)
         placements.set(shard, {
           shard,
           host: targets.get(shard)!,
           ...(result.receipt ? { receipt: result.receipt } : {}),
+          ...(dealId !== undefined ? { dealId } : {}),
         });
       else {
         const host = targets.get(shard)!;
@@ -207,6 +244,7 @@ async function sendPass(
   targets: Map<number, string>,
   options: UploadOptions,
   onStored: (count: number) => void,
+  deals?: ReadonlyMap<number, Uint8Array>,
 ): Promise<Map<number, PassResult>> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);
@@ -217,10 +255,12 @@ async function sendPass(
   for (const [shard, host] of targets) {
     const channel = new Channel<Uint8Array>(options.queueDepth ?? 2);
     channels.set(shard, channel);
+    const deal = deals?.get(shard);
     const request = {
       shardId: toHex(manifest.roots[shard]!),
       size: layout.shardSize,
       leafSize: layout.leafSize,
+      ...(deal ? { deal } : {}),
     };
     puts.set(
       shard,

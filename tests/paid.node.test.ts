@@ -1,0 +1,155 @@
+// Paid storage over the real network and a real chain: hosts registered in the market (anvil)
+// sign quotes over libp2p and admit a put only for a funded deal naming them and that exact root;
+// the client opens all of a file's deals in one transaction, then sends the shards.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { toHex } from '@cairn/codec';
+import { DealStatus, getDeal, tokenBalance, type ChainSigner } from '@cairn/contracts';
+import {
+  CairnNetwork,
+  dealAdmission,
+  encodeDealRef,
+  getFile,
+  hostQuoter,
+  putFile,
+} from '@cairn/drive';
+import {
+  PutRefusedError,
+  createCairnNode,
+  putShard,
+  startHosting,
+  type CairnNode,
+  type Hosting,
+} from '@cairn/peer';
+import { MemoryShardStore } from '@cairn/store';
+import { startRelay, type Relay } from '@cairn/relay';
+import {
+  devAccount,
+  fund,
+  registerHost,
+  setup,
+  TOKEN,
+  type Fixture,
+} from '../packages/contracts/test/helpers.ts';
+
+const MiB = 1024 * 1024;
+let f: Fixture;
+let relay: Relay;
+let directory: string;
+const hosts: { node: CairnNode; hosting: Hosting; signer: ChainSigner }[] = [];
+const clients: CairnNode[] = [];
+
+beforeAll(async () => {
+  f = await setup();
+  relay = await startRelay({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], httpPort: 0, appDir: null });
+  directory = relay.multiaddrs[0]!.toString();
+  for (let i = 0; i < 4; i++) {
+    const signer = f.signer(devAccount(6 + i));
+    await registerHost(f, signer, 1000n * TOKEN, 1n);
+    const node = await createCairnNode({ relays: [directory], allowPrivateAddresses: true });
+    const hosting = await startHosting(node, {
+      store: new MemoryShardStore({ quota: 64 * MiB }),
+      directories: [directory],
+      wallet: signer.account,
+      price: 1n,
+      admit: dealAdmission({ reader: f.reader, host: signer.account }),
+      quoter: hostQuoter({ signer, pricePerBytePeriod: 1n }),
+    });
+    hosts.push({ node, hosting, signer });
+  }
+  await fund(f, f.client.account, 100n * TOKEN);
+  const deadline = Date.now() + 30_000;
+  while (relay.directory.size < 4 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.allSettled(hosts.map((h) => h.hosting.stop()));
+  await Promise.allSettled([...hosts.map((h) => h.node.stop()), ...clients.map((c) => c.stop())]);
+  await relay?.stop();
+  await f?.stop();
+});
+
+async function network(): Promise<CairnNetwork> {
+  const node = await createCairnNode({ allowPrivateAddresses: true });
+  clients.push(node);
+  return new CairnNetwork({ node, directories: [directory] });
+}
+
+it('opens every deal in one transaction, pays exactly the quotes, then stores; the file comes back', async () => {
+  const file = crypto.getRandomValues(new Uint8Array(60_000));
+  const before = await tokenBalance(f.reader, f.client.account);
+  const net = await network();
+  const result = await putFile(net, () => file, {
+    k: 2,
+    m: 2,
+    size: file.byteLength,
+    paid: { signer: f.client, duration: 10 },
+  });
+  const ids = result.placements.map((p) => p.dealId!);
+  expect(ids.every((id) => typeof id === 'bigint')).toBe(true);
+  const wallets = new Map(hosts.map((h) => [h.node.peerId.toString(), h.signer.account]));
+  let total = 0n;
+  for (const p of result.placements) {
+    const deal = await getDeal(f.reader, p.dealId!);
+    expect(deal.status).toBe(DealStatus.Active);
+    expect(deal.client).toBe(f.client.account);
+    expect(deal.host).toBe(wallets.get(p.host));
+    expect(deal.root).toBe(`0x${toHex(result.manifest.roots[p.shard]!)}`);
+    expect(deal.price).toBe(deal.size * 10n); // 1 unit per byte per period, 10 periods
+    total += deal.price;
+  }
+  expect(await tokenBalance(f.reader, f.client.account)).toBe(before - total);
+  // One transaction opened them all: consecutive ids.
+  const sorted = [...ids].sort((a, b) => (a < b ? -1 : 1));
+  expect(sorted.at(-1)! - sorted[0]!).toBe(BigInt(ids.length - 1));
+
+  const got = await getFile(await network(), result.link);
+  const parts: Uint8Array[] = [];
+  for await (const chunk of got.body) parts.push(chunk);
+  expect(Buffer.concat(parts)).toEqual(Buffer.from(file));
+}, 120_000);
+
+it('a host refuses unpaid bytes, and bytes for a deal that is not its own or not for that root', async () => {
+  const client = await createCairnNode({ allowPrivateAddresses: true });
+  clients.push(client);
+  const net = await network();
+  const small = crypto.getRandomValues(new Uint8Array(10_000));
+  const paid = await putFile(net, () => small, {
+    k: 1,
+    m: 1,
+    paid: { signer: f.client, duration: 2 },
+  });
+  const [first, second] = paid.placements;
+  const addrsOf = (peer: string) => net.addressesOf(peer);
+  const junk = crypto.getRandomValues(new Uint8Array(4096));
+  const { MerkleTree } = await import('@cairn/codec');
+  const root = MerkleTree.build(junk, 1024).root;
+  // No deal at all.
+  await expect(
+    putShard(client, await addrsOf(first!.host), junk, { root, size: junk.length }),
+  ).rejects.toBeInstanceOf(PutRefusedError);
+  // Someone else's deal.
+  await expect(
+    putShard(client, await addrsOf(first!.host), junk, {
+      root,
+      size: junk.length,
+      deal: encodeDealRef('shard', second!.dealId!),
+    }),
+  ).rejects.toThrow(/another host/);
+  // Its own deal, but another root.
+  await expect(
+    putShard(client, await addrsOf(first!.host), junk, {
+      root,
+      size: junk.length,
+      deal: encodeDealRef('shard', first!.dealId!),
+    }),
+  ).rejects.toThrow(/another root or size/);
+  // A second file record on the same deal.
+  await expect(
+    putShard(client, await addrsOf(first!.host), junk, {
+      root,
+      size: junk.length,
+      deal: encodeDealRef('record', first!.dealId!),
+    }),
+  ).rejects.toThrow(/already carried a file record/);
+}, 120_000);

@@ -1,10 +1,11 @@
-// `npm start`: a whole Cairn on this machine. A relay serving the built app (HTTP on
+// `npm start`: a whole Cairn on this machine. A local chain (anvil on 127.0.0.1:8545 with the
+// token, the storage market and a funded faucet), a relay serving the built app (HTTP on
 // 127.0.0.1:5173, libp2p WebSockets on 127.0.0.1:9090), four headless hosts (`cairn host`
 // processes with filesystem stores under .cairn-local/), then a round trip over the network: a
 // small file put on the hosts and fetched back by its share link. Ctrl-C stops everything.
 //
 // Each piece is a `Service` in the list at the bottom: started in order, stopped in reverse.
-// Another one (the local chain) is one more entry.
+// Adding a service is one more entry.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { equalBytes } from '@cairn/codec';
 import { CairnNetwork, getFile, putFile } from '@cairn/drive';
 import { createCairnNode, type CairnNode } from '@cairn/peer';
 import { startRelay } from '@cairn/relay';
+import type { CairnChainConfig } from '@cairn/contracts';
+import { startLocalChain } from '@cairn/contracts/node';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LOCAL = join(root, '.cairn-local');
@@ -25,6 +28,9 @@ const WS_PORT = Number(process.env.CAIRN_WS_PORT ?? 9090);
 const HOSTS = 4;
 const HOST_QUOTA = '2G';
 const START_TIMEOUT_MS = 90_000;
+const CHAIN_PORT = Number(process.env.CAIRN_CHAIN_PORT ?? 8545);
+/** Short periods locally: challenges, proofs and payments show within a minute. */
+const PERIOD_SECONDS = 30;
 
 /** What every service hands back once it runs: lines for the summary, and how to stop it. */
 interface Running {
@@ -38,12 +44,35 @@ interface Service {
 }
 
 /** Everything the services learn about each other as they start (the relay's addresses...). */
-const local: { httpUrl?: string; relayAddr?: string } = {};
+const local: { httpUrl?: string; relayAddr?: string; chain?: CairnChainConfig } = {};
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 // ---------------------------------------------------------------------------------------------
 // The services.
+
+/** anvil with the token, the market and a funded faucet deployed; its config beside the stores. */
+const chainService: Service = {
+  name: 'chain',
+  async start() {
+    const configPath = join(LOCAL, 'chain.json');
+    const { anvil, config } = await startLocalChain({
+      port: CHAIN_PORT,
+      configPath,
+      params: { periodSeconds: PERIOD_SECONDS },
+    });
+    local.chain = config;
+    return {
+      lines: [
+        `chain (anvil)    ${config.rpcUrl}  chain id ${config.chainId}, ${PERIOD_SECONDS} s periods`,
+        `                 token ${config.token}  market ${config.market}` +
+          (config.faucet ? `  faucet ${config.faucet}` : ''),
+        `                 config ${relative(root, configPath)} (also in /cairn.json)`,
+      ],
+      stop: () => anvil.stop(),
+    };
+  },
+};
 
 const relayService: Service = {
   name: 'relay',
@@ -56,6 +85,7 @@ const relayService: Service = {
       appDir,
       // A stable peer id, so links and the hosts' records stay valid across runs.
       identityFile: join(LOCAL, 'relay', 'identity.key'),
+      ...(local.chain ? { chain: { ...local.chain } } : {}),
       log: (msg) => {
         if (/error|could not/i.test(msg)) say(`[relay] ${msg}`);
       },
@@ -144,6 +174,7 @@ const roundTrip: Service = {
 
 /** Started stage by stage (the services of one stage together), stopped in reverse. */
 const stages: Service[][] = [
+  [chainService],
   [relayService],
   Array.from({ length: HOSTS }, (_, i) => hostService(i + 1)),
   [roundTrip],

@@ -36,6 +36,11 @@ export interface RelayConfig {
   relayDataLimit?: bigint;
   /** Milliseconds per relayed connection before it is closed. @default the library's 2 minutes */
   relayDurationLimit?: number;
+  /**
+   * The chain clients should use (the contracts config: chainId, rpcUrl, token, market...),
+   * published as `chain` in `GET /cairn.json`. Absent: the field is left out.
+   */
+  chain?: Record<string, unknown>;
   /** Log lines (start-up, errors). @default silent */
   log?(msg: string): void;
 }

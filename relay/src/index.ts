@@ -239,6 +239,7 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
       relays: multiaddrs()
         .map(String)
         .filter((a) => !a.includes('/p2p-circuit')),
+      ...(config.chain ? { chain: config.chain } : {}),
     }),
     metrics: async () => ({
       contentType: metrics.registry.contentType,

@@ -50,6 +50,21 @@ describe('GET /cairn.json', () => {
     ]);
   });
 
+  it('publishes the chain it was given, and no chain field without one', async () => {
+    const chain = {
+      chainId: 31337,
+      rpcUrl: 'http://127.0.0.1:8545',
+      market: '0x' + '1'.repeat(40),
+    };
+    const withChain = await relay({ chain });
+    const body = (await (await fetch(withChain.httpUrl + '/cairn.json')).json()) as {
+      chain?: unknown;
+    };
+    expect(body.chain).toEqual(chain);
+    const without = await relay();
+    expect(await (await fetch(without.httpUrl + '/cairn.json')).json()).not.toHaveProperty('chain');
+  });
+
   it('is served even when the relay serves no app', async () => {
     const r = await relay({ appDir: null });
     expect((await fetch(r.httpUrl + '/cairn.json')).status).toBe(200);

@@ -1,5 +1,6 @@
 // `npm run bench [-- --json] [-- --only PREFIX]`: every benchmark, in Node and in a Chromium
-// worker, each figure printed beside a baseline measured in the same run.
+// worker, each figure printed beside a baseline measured in the same run; `net.*` moves files
+// between a Chromium page (and then a Node client) and 20 Node hosts over WebRTC.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,8 @@ import { createServer } from 'vite';
 import { runCodecBenches } from '../packages/codec/bench/codec.bench.ts';
 import { runGasBenches } from '../packages/contracts/bench/gas.ts';
 import { formatResult, type BenchResult } from '../packages/codec/bench/harness.ts';
+import { runNetBench } from '../packages/drive/bench/net-client.ts';
+import { startNetHosts } from '../packages/drive/bench/net-spawn.ts';
 import { chromiumLaunchOptions, findChromium, NO_BROWSER_MESSAGE } from './browser.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,7 +55,11 @@ if (wants('codec.pipeline.peak-memory-1GiB')) {
 // is needed except where a line compares two ways of doing the same thing).
 if (wants('chain')) await runGasBenches({ env: 'anvil', ...(only ? { only } : {}), report: print });
 
-// 4. A Chromium worker, served by Vite.
+// 4. In Chromium, served by Vite: the codec in a worker, then the network benchmark (this page
+// as the client, Node hosts in a child process), then the same network lines with a Node client.
+const wantsNet = wants('net');
+const wantsCodec = wants('codec');
+if (!wantsNet && !wantsCodec) process.exit(0);
 const executablePath = findChromium();
 if (!executablePath) {
   console.error(NO_BROWSER_MESSAGE);
@@ -68,31 +75,83 @@ await server.listen();
 const address = server.httpServer?.address();
 const port = typeof address === 'object' && address ? address.port : 0;
 const browser = await chromium.launch(chromiumLaunchOptions());
-try {
+
+/**
+ * Opens a bench page and prints its result lines once it says done. A page that announces a
+ * (re)start (Vite reloads a page whose dependencies it has just optimized) starts over: its
+ * earlier lines are dropped and its time limit runs again, at most 5 times.
+ */
+async function runPage(path: string, what: string, timeoutMs: number): Promise<void> {
   const page = await browser.newPage();
-  const finished = new Promise<void>((resolve, reject) => {
-    page.on('console', (message) => {
-      const text = message.text();
-      if (!text.startsWith('CAIRN-BENCH ')) return;
-      const event = JSON.parse(text.slice('CAIRN-BENCH '.length)) as {
-        type: string;
-        payload?: unknown;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    let lines: BenchResult[] = [];
+    await new Promise<void>((resolve, reject) => {
+      let starts = 0;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => reject(new Error(`${what} timed out`)), timeoutMs);
       };
-      if (event.type === 'result') print(event.payload as BenchResult);
-      else if (event.type === 'done') resolve();
-      else reject(new Error(`browser benchmark failed: ${String(event.payload)}`));
+      arm();
+      page.on('console', (message) => {
+        const text = message.text();
+        if (!text.startsWith('CAIRN-BENCH ')) return;
+        const event = JSON.parse(text.slice('CAIRN-BENCH '.length)) as {
+          type: string;
+          payload?: unknown;
+        };
+        if (event.type === 'start') {
+          if (++starts > 5) reject(new Error(`${what} restarted too often`));
+          lines = [];
+          arm();
+        } else if (event.type === 'result') lines.push(event.payload as BenchResult);
+        else if (event.type === 'log') {
+          if (!json) console.error(`  ${String(event.payload)}`);
+        } else if (event.type === 'done') resolve();
+        else reject(new Error(`${what} failed: ${String(event.payload)}`));
+      });
+      page.on('pageerror', reject);
+      page.goto(`http://127.0.0.1:${port}/${path}`).catch(reject);
     });
-    page.on('pageerror', reject);
-  });
-  const query = only ? `?only=${encodeURIComponent(only)}` : '';
-  await page.goto(`http://127.0.0.1:${port}/tests/bench/index.html${query}`);
-  await Promise.race([
-    finished,
-    new Promise((_, reject) =>
-      setTimeout(() => reject(new Error('browser benchmarks timed out')), 10 * 60_000),
-    ),
-  ]);
+    for (const result of lines) if (wants(result.bench)) print(result);
+  } finally {
+    clearTimeout(timer);
+    await page.close();
+  }
+}
+
+try {
+  if (wantsCodec) {
+    const query = only ? `?only=${encodeURIComponent(only)}` : '';
+    await runPage(`tests/bench/index.html${query}`, 'browser benchmark', 10 * 60_000);
+  }
+  if (wantsNet) {
+    // The drive's defaults: k = 10, m = 10, so 20 hosts (all in one Node process).
+    const hosts = await startNetHosts(20);
+    try {
+      const config = { relay: hosts.relay, hosts: hosts.hosts, fileMiB: 64, k: 10, m: 10 };
+      await runPage(
+        `tests/bench/net.html?config=${encodeURIComponent(JSON.stringify(config))}`,
+        'network benchmark',
+        4 * 60_000,
+      );
+      await runNetBench({
+        ...config,
+        env: 'node',
+        suffix: '.node',
+        pair: 'Node→Node host',
+        fileBytes: 64 * 1024 * 1024,
+        report: (result) => {
+          if (wants(result.bench)) print(result);
+        },
+        ...(json ? {} : { log: (line: string) => console.error(`  ${line}`) }),
+      });
+    } finally {
+      await hosts.stop();
+    }
+  }
 } finally {
   await browser.close();
   await server.close();
+  if (wantsNet) (await import('node-datachannel')).cleanup();
 }

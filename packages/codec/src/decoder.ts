@@ -44,6 +44,12 @@ export interface DecodeOptions {
    */
   hedge?: number;
   kernel?: ErasureKernel | 'auto';
+  /**
+   * Segments whose pieces are fetched ahead of the one being decoded, so the network never waits
+   * for decoding or for a segment's slowest piece. Memory grows by up to this many segments'
+   * pieces. @default 0
+   */
+  prefetch?: number;
   /** Where verification and decoding run (default: this thread). */
   engine?: DecodeEngine;
   /** Told of every piece that was unavailable or failed verification, so hosts can be scored. */
@@ -177,60 +183,103 @@ async function* decodePieces(
   fetchPiece: PieceFetcher,
   options: DecodeOptions,
 ): AsyncGenerator<Uint8Array> {
-  const { k, n, segmentCount } = layout;
-  const hedge = Math.max(0, Math.min(options.hedge ?? 0, n - k));
+  const { segmentCount } = layout;
+  const ahead = Math.max(0, Math.floor(options.prefetch ?? 0));
   const distrusted = new Set<number>();
-  for (let segment = 0; segment < segmentCount; segment++) {
-    options.signal?.throwIfAborted();
-    const pieces: (Uint8Array | null)[] = new Array<Uint8Array | null>(n).fill(null);
-    const order = [...Array(n).keys()].filter((j) => !distrusted.has(j));
-    const failures = { missing: 0, corrupt: 0 };
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      let verified = 0;
-      let next = 0;
-      const inFlight = new Set<Promise<void>>();
-      const start = (shard: number) => {
-        const p: Promise<void> = (async () => {
-          const response = await fetchPiece({ segment, shard, signal: controller.signal }).catch(
-            () => null,
-          );
-          if (verified >= k) return;
-          if (!response) {
-            failures.missing++;
-            options.onRejected?.({ shard, segment, reason: 'unavailable' });
-          } else if (await engine.verifyPiece(shard, segment, response.piece, response.proof)) {
-            if (verified >= k) return;
-            pieces[shard] = response.piece;
-            verified++;
-          } else {
-            failures.corrupt++;
-            distrusted.add(shard);
-            options.onRejected?.({ shard, segment, reason: 'corrupt' });
-          }
-        })().finally(() => inFlight.delete(p));
-        inFlight.add(p);
-      };
-      while (next < order.length && inFlight.size < k + hedge) start(order[next++]!);
-      while (verified < k && inFlight.size > 0) {
-        await Promise.race(inFlight);
-        options.signal?.throwIfAborted();
-        while (verified + inFlight.size < k + hedge && next < order.length) start(order[next++]!);
-      }
-      if (verified < k) {
-        throw new NotEnoughPiecesError(
-          `segment ${segment}: ${verified} verified pieces of the ${k} needed ` +
-            `(${failures.missing} unavailable, ${failures.corrupt} failed verification)`,
-        );
-      }
-    } finally {
-      controller.abort();
-      options.signal?.removeEventListener('abort', onAbort);
+  // Every fetch stops when the consumer stops (or fails): nothing keeps running behind it.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const fetching = new Map<number, Promise<(Uint8Array | null)[]>>();
+  const start = (segment: number) => {
+    if (segment >= segmentCount || fetching.has(segment)) return;
+    const p = fetchSegment(layout, engine, fetchPiece, options, segment, distrusted, stop.signal);
+    p.catch(() => {}); // observed when its turn comes
+    fetching.set(segment, p);
+  };
+  try {
+    for (let segment = 0; segment < segmentCount; segment++) {
+      options.signal?.throwIfAborted();
+      for (let s = segment; s <= segment + ahead; s++) start(s);
+      const pieces = await fetching.get(segment)!;
+      fetching.delete(segment);
+      options.signal?.throwIfAborted();
+      const plain = await engine.decodeSegment(segment, pieces);
+      if (plain.length > 0) yield plain;
     }
-    const plain = await engine.decodeSegment(segment, pieces);
-    if (plain.length > 0) yield plain;
+  } finally {
+    stop.abort(new Error('decoding stopped'));
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Any k verified pieces of one segment (k + hedge requests in flight, more as some fail). */
+async function fetchSegment(
+  layout: Layout,
+  engine: DecodeEngine,
+  fetchPiece: PieceFetcher,
+  options: DecodeOptions,
+  segment: number,
+  distrusted: Set<number>,
+  parent: AbortSignal,
+): Promise<(Uint8Array | null)[]> {
+  const { k, n } = layout;
+  const hedge = Math.max(0, Math.min(options.hedge ?? 0, n - k));
+  const pieces: (Uint8Array | null)[] = new Array<Uint8Array | null>(n).fill(null);
+  const order = [...Array(n).keys()].filter((j) => !distrusted.has(j));
+  const failures = { missing: 0, corrupt: 0 };
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) onAbort();
+  else parent.addEventListener('abort', onAbort, { once: true });
+  try {
+    let verified = 0;
+    let next = 0;
+    const inFlight = new Set<Promise<void>>();
+    const begin = (shard: number) => {
+      const p: Promise<void> = (async () => {
+        const response = await fetchPiece({ segment, shard, signal: controller.signal }).catch(
+          () => null,
+        );
+        if (verified >= k || controller.signal.aborted) return;
+        if (!response) {
+          failures.missing++;
+          options.onRejected?.({ shard, segment, reason: 'unavailable' });
+        } else if (await engine.verifyPiece(shard, segment, response.piece, response.proof)) {
+          if (verified >= k) return;
+          pieces[shard] = response.piece;
+          verified++;
+        } else {
+          failures.corrupt++;
+          distrusted.add(shard);
+          options.onRejected?.({ shard, segment, reason: 'corrupt' });
+        }
+      })().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    };
+    const usable = (j: number) => !distrusted.has(j);
+    while (next < order.length && inFlight.size < k + hedge) {
+      const shard = order[next++]!;
+      if (usable(shard)) begin(shard);
+    }
+    while (verified < k && inFlight.size > 0) {
+      await Promise.race(inFlight);
+      if (parent.aborted) throw parent.reason;
+      while (verified + inFlight.size < k + hedge && next < order.length) {
+        const shard = order[next++]!;
+        if (usable(shard)) begin(shard);
+      }
+    }
+    if (verified < k) {
+      throw new NotEnoughPiecesError(
+        `segment ${segment}: ${verified} verified pieces of the ${k} needed ` +
+          `(${failures.missing} unavailable, ${failures.corrupt} failed verification)`,
+      );
+    }
+    return pieces;
+  } finally {
+    controller.abort();
+    parent.removeEventListener('abort', onAbort);
   }
 }
 

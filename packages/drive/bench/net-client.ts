@@ -107,7 +107,7 @@ export async function runNetBench(config: NetBenchConfig): Promise<void> {
   const name = (base: string) => `${base}${suffix}`;
   const log = config.log ?? (() => {});
   const fileBytes = config.fileBytes ?? 64 * MiB;
-  const baselineBytes = config.baselineBytes ?? 16 * MiB;
+  const baselineBytes = config.baselineBytes ?? 8 * MiB;
   const k = config.k ?? 10;
   const m = config.m ?? 10;
   const { env, pair, hosts } = config;
@@ -170,6 +170,7 @@ export async function runNetBench(config: NetBenchConfig): Promise<void> {
     const up1 = await node();
     const upNet = new CairnNetwork({ node: up1, directories: [config.relay] });
     let transferStart = 0;
+    let hashStart = 0;
     const u0 = performance.now();
     const put = await withTimeout(
       'upload',
@@ -179,6 +180,7 @@ export async function runNetBench(config: NetBenchConfig): Promise<void> {
         m,
         size: fileBytes,
         onProgress: (p) => {
+          if (p.phase === 'hashing' && hashStart === 0) hashStart = performance.now();
           if (p.phase === 'uploading' && transferStart === 0) transferStart = performance.now();
         },
       }),
@@ -186,7 +188,7 @@ export async function runNetBench(config: NetBenchConfig): Promise<void> {
     const u1 = performance.now();
     const upRate = fileBytes / MB / ((u1 - u0) / 1000);
     log(
-      `upload: ${((u1 - u0) / 1000).toFixed(2)} s, of which before the transfer ${((transferStart - u0) / 1000).toFixed(2)} s`,
+      `upload: ${((u1 - u0) / 1000).toFixed(2)} s: directory and probe ${((hashStart - u0) / 1000).toFixed(2)} s, hashing pass ${((transferStart - hashStart) / 1000).toFixed(2)} s, transfer and record ${((u1 - transferStart) / 1000).toFixed(2)} s`,
     );
     config.report({
       bench: name('net.upload'),

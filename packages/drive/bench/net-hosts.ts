@@ -16,6 +16,8 @@ export const SOURCE_PROTOCOL = '/cairn-bench/source/1.0.0';
 /** The most bytes one source request may ask for. */
 export const MAX_BENCH_BYTES = 1024 ** 3;
 
+if (process.env.SCTP)
+  (await import('node-datachannel')).setSctpSettings(JSON.parse(process.env.SCTP));
 const count = Number(process.argv[2] ?? 20);
 const MiB = 1024 * 1024;
 
@@ -43,13 +45,15 @@ async function sink(stream: Stream): Promise<void> {
 }
 
 async function source(stream: Stream): Promise<void> {
+  // The request is 8 bytes, then the client closes its side: read to that end (breaking out of
+  // the loop early would close the whole stream).
   const head = new Uint8Array(8);
   let have = 0;
   for await (const chunk of stream) {
     const bytes = chunk.subarray();
-    head.set(bytes.subarray(0, 8 - have), have);
-    have += Math.min(8 - have, bytes.byteLength);
-    if (have === 8) break;
+    if (have + bytes.byteLength > 8) throw new Error('source request longer than 8 bytes');
+    head.set(bytes, have);
+    have += bytes.byteLength;
   }
   const want = new DataView(head.buffer).getFloat64(0);
   if (have < 8 || !(want >= 0 && want <= MAX_BENCH_BYTES)) {
@@ -70,8 +74,10 @@ await Promise.all(
     const node = await createCairnNode({ relays: [directory], allowPrivateAddresses: true });
     const store = new MemoryShardStore({ quota: 256 * MiB });
     const hosting = await startHosting(node, { store, directories: [directory] });
-    const fail = (stream: Stream) => (err: unknown) =>
+    const fail = (stream: Stream) => (err: unknown) => {
+      console.error(`bench protocol: ${String(err)}`);
       stream.abort(err instanceof Error ? err : new Error(String(err)));
+    };
     await node.handle(SINK_PROTOCOL, (stream) => void sink(stream).catch(fail(stream)));
     await node.handle(SOURCE_PROTOCOL, (stream) => void source(stream).catch(fail(stream)));
     await node.waitForMultiaddr(isWebRTCAddress, { signal: AbortSignal.timeout(30_000) });

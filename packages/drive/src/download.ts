@@ -15,6 +15,11 @@ import type { Placement, ShardTransport } from './types.ts';
 export interface DownloadOptions {
   /** Extra piece requests per segment beyond the k needed. @default 2 */
   hedge?: number;
+  /**
+   * Segments fetched ahead of the one being decoded (each holds up to k + hedge pieces in
+   * memory), so requests keep every connection busy instead of waiting on each segment. @default 3
+   */
+  prefetch?: number;
   signal?: AbortSignal;
   /** Verification and decoding in a worker (from `@cairn/codec/worker`). */
   engine?: DecodeEngine;
@@ -59,6 +64,7 @@ export async function* download(
     },
     {
       hedge: options.hedge ?? 2,
+      prefetch: options.prefetch ?? 3,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.engine ? { engine: options.engine } : {}),
       onRejected: ({ shard, segment, reason }) => {

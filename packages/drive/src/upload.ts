@@ -29,7 +29,7 @@ export interface UploadOptions extends Omit<EncodeOptions, 'signal' | 'fileKey' 
   transport: ShardTransport;
   /** Further passes for shards whose host failed. @default 2 */
   retries?: number;
-  /** Pieces queued per host before the encoder waits. @default 2 */
+  /** Pieces queued per host before the encoder waits (memory: n x queueDepth pieces). @default 4 */
   queueDepth?: number;
   /** Plaintext size, when known, for progress. */
   size?: number;
@@ -253,7 +253,7 @@ async function sendPass(
   const puts = new Map<number, Promise<PassResult>>();
   let stored = 0;
   for (const [shard, host] of targets) {
-    const channel = new Channel<Uint8Array>(options.queueDepth ?? 2);
+    const channel = new Channel<Uint8Array>(options.queueDepth ?? 4);
     channels.set(shard, channel);
     const deal = deals?.get(shard);
     const request = {

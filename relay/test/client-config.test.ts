@@ -1,20 +1,10 @@
 // GET /cairn.json: how a client (the browser app, the cairn command) finds the relay's libp2p
 // addresses from its HTTP URL alone.
 import { multiaddr } from '@multiformats/multiaddr';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Relay } from '../src/index.ts';
-import { createClient, startTestRelay } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { createClient, perTest } from './helpers.ts';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!().catch(() => {});
-});
-
-async function relay(config: Parameters<typeof startTestRelay>[0] = {}): Promise<Relay> {
-  const r = await startTestRelay(config);
-  cleanup.push(() => r.stop());
-  return r;
-}
+const { cleanup, relay } = perTest();
 
 describe('GET /cairn.json', () => {
   it('lists the relay multiaddrs with its peer id, uncached, and a client can dial them', async () => {

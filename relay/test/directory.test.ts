@@ -1,6 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { Libp2p, PrivateKey } from '@libp2p/interface';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ANNOUNCE_PROTOCOL,
   DIRECTORY_TOPIC,
@@ -15,19 +15,10 @@ import type { SignedHostAnnouncement } from '@cairn/peer/directory';
 import { _Writer } from '../../packages/peer/src/directory/encoding.ts';
 import { _FrameReader, _encodeFrame } from '../../packages/peer/src/directory/frames.ts';
 import type { Relay } from '../src/index.ts';
-import { createClient, errorOf, startTestRelay, waitFor } from './helpers.ts';
+import { createClient, errorOf, perTest, waitFor } from './helpers.ts';
 
 const WALLET = '0x1111111111111111111111111111111111111111';
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!().catch(() => {});
-});
-
-async function relay(config: Parameters<typeof startTestRelay>[0] = {}): Promise<Relay> {
-  const r = await startTestRelay(config);
-  cleanup.push(() => r.stop());
-  return r;
-}
+const { cleanup, relay } = perTest();
 
 async function client(options: Parameters<typeof createClient>[0] = {}): Promise<Libp2p> {
   const node = await createClient(options);

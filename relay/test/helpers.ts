@@ -8,6 +8,7 @@ import { identify } from '@libp2p/identify';
 import type { Libp2p, PrivateKey } from '@libp2p/interface';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p } from 'libp2p';
+import { afterEach } from 'vitest';
 import { startRelay } from '../src/index.ts';
 import type { Relay, RelayConfig } from '../src/index.ts';
 
@@ -72,4 +73,26 @@ export async function errorOf(p: Promise<unknown>): Promise<Error> {
     return err as Error;
   }
   throw new Error('expected an error');
+}
+
+/**
+ * Per-test teardown for a test file: `cleanup` takes stop functions (run last first after each
+ * test), and `relay(config)` starts a loopback relay that is stopped that way.
+ */
+export function perTest(): {
+  cleanup: (() => Promise<unknown>)[];
+  relay(config?: RelayConfig): Promise<Relay>;
+} {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    while (cleanup.length > 0) await cleanup.pop()!().catch(() => {});
+  });
+  return {
+    cleanup,
+    async relay(config = {}) {
+      const r = await startTestRelay(config);
+      cleanup.push(() => r.stop());
+      return r;
+    },
+  };
 }

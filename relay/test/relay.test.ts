@@ -3,20 +3,10 @@ import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Relay } from '../src/index.ts';
-import { createClient, fakeApp, startTestRelay, tempDir, waitFor } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { createClient, fakeApp, perTest, startTestRelay, tempDir, waitFor } from './helpers.ts';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!().catch(() => {});
-});
-
-async function relay(config: Parameters<typeof startTestRelay>[0] = {}): Promise<Relay> {
-  const r = await startTestRelay(config);
-  cleanup.push(() => r.stop());
-  return r;
-}
+const { cleanup, relay } = perTest();
 
 /** GET with a raw path (fetch would normalise `..` away). */
 function rawGet(

@@ -211,6 +211,7 @@ export async function runNetBench(config: NetBenchConfig): Promise<void> {
       240_000,
       (async () => {
         const opened = await getFile(downNet, put.link);
+        log(`download: record and hosts located in ${(performance.now() - d0).toFixed(0)} ms`);
         for await (const chunk of opened.body) {
           if (got === 0) ttfb = performance.now() - d0;
           got += chunk.byteLength;

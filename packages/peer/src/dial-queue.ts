@@ -20,7 +20,7 @@ export interface DialQueueInit {
   retryDelayMs?: number;
 }
 
-export const DEFAULT_DIAL_CONCURRENCY = 6;
+export const DEFAULT_DIAL_CONCURRENCY = 16;
 
 export class _DialQueue {
   readonly #attemptTimeoutMs: number;

@@ -120,6 +120,7 @@ export async function createCairnNode(init: CairnNodeInit = {}): Promise<CairnNo
     services: { identify: identify(), ping: ping() },
   });
   const queue = new _DialQueue(init.dialQueue);
+  const dialing = new Map<string, Promise<Connection>>();
 
   const directConnection = (peer: PeerId): Connection | undefined =>
     libp2p.getConnections(peer).find((c) => c.status === 'open' && c.limits == null);
@@ -171,7 +172,20 @@ export async function createCairnNode(init: CairnNodeInit = {}): Promise<CairnNo
         if (open !== undefined) return open;
       }
       if (!addrs.some(isWebRTCAddress)) return libp2p.dial(addrs, options);
-      return queue.run((signal) => libp2p.dial(addrs, { ...options, signal }), options.signal);
+      // Requests racing to a peer that is not connected yet (a download asks one host for several
+      // pieces at once) share one dial instead of each taking a queue slot.
+      const key = peerText ?? addrs.map(String).join(' ');
+      // The shared dial is bounded by the queue's attempt timeouts, not by any one caller's
+      // signal (a caller that gives up must not fail the others); each caller waits on its own.
+      let dial = dialing.get(key);
+      if (dial === undefined) {
+        dial = queue
+          .run((signal) => libp2p.dial(addrs, { ...options, signal }))
+          .finally(() => dialing.delete(key));
+        dial.catch(() => {});
+        dialing.set(key, dial);
+      }
+      return raceAbort(dial, options.signal);
     },
     async dialProtocol(target, protocols, options = {}) {
       const isPeerId = !Array.isArray(target) && !('getComponents' in target);
@@ -190,6 +204,22 @@ export async function createCairnNode(init: CairnNodeInit = {}): Promise<CairnNo
   };
   if (init.start ?? true) await libp2p.start();
   return node;
+}
+
+/** `p`, or the signal's abort error if that comes first (`p` itself runs on). */
+async function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal === undefined) return p;
+  if (signal.aborted) throw _abortReason(signal, 'dial');
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(_abortReason(signal, 'dial'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([p, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Parses multiaddr text (re-exported so callers need not depend on @multiformats/multiaddr). */

@@ -70,7 +70,9 @@ export type HostEvent =
       blocks: bigint | undefined;
       /** ms spent in prove() (store read + path) */
       proveMs: number;
-      /** process CPU ms for the whole proof (prove, checks, signing, RPC); Node only */
+      /** process CPU ms for the proof itself (prove, local check, encoding); Node only */
+      proofCpuMs: number | undefined;
+      /** process CPU ms for the whole answer (the above plus simulation, signing, RPC); Node only */
       cpuMs: number | undefined;
     }
   | {
@@ -457,6 +459,7 @@ export class HostDaemon extends ChainLoop<HostState> {
       padded = new Uint8Array(deal.leafSize);
       padded.set(leaf);
     }
+    const cpuProof = cpuMicros();
     let receipt: CairnReceipt;
     try {
       receipt = await this.#tx('submitProof', () =>
@@ -487,6 +490,8 @@ export class HostDaemon extends ChainLoop<HostState> {
       latencyMs: performance.now() - (w.seenAt ?? t0),
       blocks: w.seedBlock === undefined ? undefined : receipt.blockNumber - w.seedBlock,
       proveMs,
+      proofCpuMs:
+        cpu0 === undefined || cpuProof === undefined ? undefined : (cpuProof - cpu0) / 1000,
       cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / 1000,
     });
   }

@@ -196,6 +196,7 @@ export class HostDaemon extends ChainLoop<HostState> {
   readonly #deals = new Map<bigint, StoredDeal>();
   readonly #seedBlocks = new Map<bigint, bigint>();
   #work: PeriodWork | undefined;
+  #loaded = false;
   #session = { submitted: 0, failures: 0, gasUsed: 0n };
 
   constructor(options: HostDaemonOptions) {
@@ -266,13 +267,11 @@ export class HostDaemon extends ChainLoop<HostState> {
   }
 
   protected async tick(): Promise<void> {
-    if (this.#deals.size === 0 && this.st.deals.length)
+    if (!this.#loaded) {
+      this.#loaded = true;
       for (const d of this.st.deals) this.#deals.set(d.id, d);
-    const head = await this.safeHead();
-    await this.scan(head, (logs) => {
-      for (const log of logs) this.#onLog(log);
-      this.#persistDeals();
-    });
+    }
+    await this.#follow();
     const period = await this.read('currentPeriod', () => currentPeriod(this.reader));
     if (this.#work?.period !== period) this.#work = newWork(period);
     if (this.st.lastClaimPeriod === null) {
@@ -281,6 +280,15 @@ export class HostDaemon extends ChainLoop<HostState> {
     }
     await this.#answer(this.#work);
     await this.#collect(period);
+  }
+
+  /** Scans the market's events up to the head: deals, proofs, misses, claims (the totals). */
+  async #follow(): Promise<void> {
+    const head = await this.safeHead();
+    await this.scan(head, (logs) => {
+      for (const log of logs) this.#onLog(log);
+      this.#persistDeals();
+    });
   }
 
   #onLog(log: MarketLog): void {
@@ -575,6 +583,7 @@ export class HostDaemon extends ChainLoop<HostState> {
       if (balance >= this.#withdrawThreshold && balance > 0n) {
         const r = await this.#tx('withdraw', () => withdraw(this.signer));
         const amount = eventsOf(r, 'Withdrawn')[0]?.args.amount ?? 0n;
+        await this.#follow();
         this.#emit({ type: 'withdrawn', amount, txHash: r.transactionHash });
       }
       this.st.lastClaimPeriod = period;
@@ -600,6 +609,8 @@ export class HostDaemon extends ChainLoop<HostState> {
       const d = this.#deals.get(e.args.dealId);
       if (d) d.final = true;
     }
+    // Totals follow the chain: take this transaction's events in before reporting it.
+    await this.#follow();
     const claimed = eventsOf(r, 'Claimed')[0]?.args.amount ?? 0n;
     const withdrawn = eventsOf(r, 'Withdrawn')[0]?.args.amount ?? 0n;
     this.#emit({

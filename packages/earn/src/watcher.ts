@@ -167,11 +167,7 @@ export class Watcher extends ChainLoop<WatcherState> {
       this.#loaded = true;
       for (const d of this.st.deals) this.#deals.set(d.id, d);
     }
-    const head = await this.safeHead();
-    await this.scan(head, (logs) => {
-      for (const log of logs) this.#onLog(log);
-      this.st.deals = [...this.#deals.values()];
-    });
+    await this.#follow();
     const period = await this.read('currentPeriod', () => currentPeriod(this.reader));
     const closed = period - 1n;
     if (closed < 0n || (this.st.period !== null && this.st.period >= closed)) return;
@@ -180,6 +176,15 @@ export class Watcher extends ChainLoop<WatcherState> {
     this.st.deals = [...this.#deals.values()];
     await this.saveState();
     await this.#maybeWithdraw();
+  }
+
+  /** Scans the market's events up to the head: deals opened and ended, this account's rewards. */
+  async #follow(): Promise<void> {
+    const head = await this.safeHead();
+    await this.scan(head, (logs) => {
+      for (const log of logs) this.#onLog(log);
+      this.st.deals = [...this.#deals.values()];
+    });
   }
 
   #onLog(log: MarketLog): void {
@@ -226,6 +231,8 @@ export class Watcher extends ChainLoop<WatcherState> {
       if (this.signal?.aborted) return;
       if (await this.#report(deals[i]!, q)) reported++;
     }
+    // Totals follow the chain: take the reports' events in before saying the period is done.
+    if (reported) await this.#follow();
     this.#emit({ type: 'period', period: closed, deals: deals.length, missed, reported });
   }
 
@@ -328,6 +335,7 @@ export class Watcher extends ChainLoop<WatcherState> {
     if (balance === 0n || balance < this.#withdrawThreshold) return;
     const r = await this.#tx('withdraw', () => withdraw(this.signer));
     const amount = eventsOf(r, 'Withdrawn')[0]?.args.amount ?? 0n;
+    await this.#follow();
     this.#emit({ type: 'withdrawn', amount, txHash: r.transactionHash });
   }
 

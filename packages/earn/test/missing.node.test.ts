@@ -78,15 +78,16 @@ describe('a host that lost a shard', () => {
       await events.wait((e) => e.type === 'period' && e.period === p, `host period ${p}`);
       await watched.wait((e) => e.type === 'period' && e.period === p - 1n, `watch ${p - 1n}`);
     }
-    await until(async () => daemon.status().liveDeals === 0, 'deals done');
     await until(
-      async () => (await balance(f, host.account)) - hostBefore === PRICE,
-      'host paid for deal a',
-    ).catch(() => {});
+      () => events.of('claimed').reduce((s, e) => s + e.amount, 0n) === PRICE,
+      'deal a claimed',
+    ).catch(() => {}); // the exact checks below say what is missing
 
     // Failures are reported clearly, not thrown: b's shard is missing, c's is corrupt (caught
     // locally, no transaction sent).
-    const failed = events.of('proof-failed');
+    // (Periods up to the third miss: in the next one the daemon may try once more before the
+    // watcher's report that fails the deal lands.)
+    const failed = events.of('proof-failed').filter((e) => e.period < start + 3n);
     const bFails = failed.filter((e) => e.dealId === b);
     const cFails = failed.filter((e) => e.dealId === c);
     expect(bFails.length).toBe(3 * 2); // 3 periods until the deal failed, 2 attempts each
@@ -156,9 +157,10 @@ describe('a host that lost a shard', () => {
 
     // The watcher withdrew its rewards; it is idempotent: nothing is left to report.
     await until(
-      async () => (await balance(f, f.reporter.account)) - reporterBefore === rewards,
+      () => watched.of('withdrawn').reduce((s, e) => s + e.amount, 0n) === rewards,
       'rewards withdrawn',
     );
+    expect((await balance(f, f.reporter.account)) - reporterBefore).toBe(rewards);
     expect(watcher.status()).toMatchObject({ reports: 6, rewards, withdrawn: rewards, sent: 6 });
     expect(watched.of('report-skipped')).toEqual([]);
     await Promise.all([daemon.stop(), watcher.stop()]);

@@ -6,7 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChainReader, createChainSigner, marketEvents, poke } from '@cairn/contracts';
+import {
+  ContractRevertError,
+  createChainReader,
+  createChainSigner,
+  endDeal,
+  marketEvents,
+  poke,
+} from '@cairn/contracts';
 import { HostDaemon, Watcher, type HostEvent, type WatcherEvent } from '../src/index.ts';
 import { FileState } from '../src/node.ts';
 import {
@@ -151,7 +158,7 @@ describe('restarts and outages', () => {
       await waitPeriod(p);
       await waitWatch(p - 1n);
     }
-    await until(async () => d6.status().liveDeals === 0, 'deals completed');
+    await events.wait((e) => e.type === 'claimed', 'the finished deals claimed');
 
     // Every period proven exactly once, except p3; each deal paid its price minus p3's share.
     const accepted = await marketEvents(f.reader, { eventName: 'ProofAccepted' });
@@ -168,6 +175,43 @@ describe('restarts and outages', () => {
     expect(instances).toBe(6);
     await d6.stop();
     await watcher.stop();
+  });
+
+  it('reports a reverted proof with its decoded reason and carries on', async () => {
+    const host = f.hosts[2]!;
+    await registerHost(f, host, 10n * TOKEN);
+    const store = new TestStore();
+    const shard = makeShard(31, 2048);
+    store.add(shard);
+    const [id] = await openFor(f, host, [shard], 4, 10_000n);
+    const p = (await period(f)) + 1n;
+    const events = new Events<HostEvent>();
+    // The client ends the deal while the host reads its shard: the proof then reverts.
+    const prove: typeof store.prove = async (root, index) => {
+      await endDeal(f.client, id!);
+      return store.prove(root, index);
+    };
+    const daemon = new HostDaemon({
+      reader: f.reader,
+      signer: host,
+      prove,
+      onEvent: events.push,
+      ...FAST,
+    });
+    await daemon.start();
+    await gotoPeriod(f, p);
+    const failed = await events.wait((e) => e.type === 'proof-failed', 'a failed proof');
+    expect(failed).toMatchObject({ dealId: id, period: p, reason: 'reverted', willRetry: false });
+    expect((failed as { error: unknown }).error).toBeInstanceOf(ContractRevertError);
+    expect((failed as { message: string }).message).toMatch(
+      /submitProof reverted: DealNotActive\(\d+\): the deal is not active/,
+    );
+    await events.wait((e) => e.type === 'deal-ended', 'the deal ended');
+    expect(events.of('deal-ended')[0]).toMatchObject({ dealId: id, reason: 'client-ended' });
+    await events.wait((e) => e.type === 'period' && e.period === p, 'period handled');
+    expect(events.of('error')).toEqual([]);
+    expect(daemon.status()).toMatchObject({ running: true, failures: 1, submitted: 0 });
+    await daemon.stop();
   });
 
   it('reports a dead RPC, keeps polling with backoff, and stops promptly', async () => {

@@ -119,6 +119,20 @@ describe('restarts and outages', () => {
     const d4 = daemon();
     await d4.start();
     expect(events.of('proof-submitted').length).toBe(sent);
+    // So does one whose state was lost: it rescans from the deploy block and rebuilds its totals.
+    const fresh = new Events<HostEvent>();
+    const amnesiac = new HostDaemon({
+      reader: f.reader,
+      signer: host,
+      prove: store.prove,
+      onEvent: fresh.push,
+      ...FAST,
+    });
+    await amnesiac.start();
+    expect(fresh.of('proof-submitted')).toEqual([]);
+    expect(fresh.of('deal').map((e) => e.dealId)).toEqual([a, b]);
+    expect(amnesiac.status()).toMatchObject({ proofs: sent, liveDeals: 2, misses: 0 });
+    await amnesiac.stop();
 
     // p3: offline across the whole window (someone else's transaction seeds the period).
     await d4.stop();

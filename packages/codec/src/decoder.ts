@@ -200,7 +200,9 @@ async function* decodePieces(
   try {
     for (let segment = 0; segment < segmentCount; segment++) {
       options.signal?.throwIfAborted();
-      for (let s = segment; s <= segment + ahead; s++) start(s);
+      // The window opens one segment per segment done, so the first one (the time to first
+      // byte) does not share the links with prefetches.
+      for (let s = segment; s <= segment + Math.min(ahead, segment); s++) start(s);
       const pieces = await fetching.get(segment)!;
       fetching.delete(segment);
       options.signal?.throwIfAborted();

@@ -18,6 +18,10 @@ const server = await createServer({
   configFile: false,
   root,
   logLevel: 'error',
+  // A dependency cache of its own: other Vite and Vitest runs re-optimizing the shared one made
+  // the page reload mid-benchmark. The bench pages are scanned up front for the same reason.
+  cacheDir: join(root, 'node_modules/.vite-bench'),
+  optimizeDeps: { entries: ['tests/bench/*.html'] },
   server: { port: 0, host: '127.0.0.1', fs: { allow: [root] } },
 });
 await server.listen();

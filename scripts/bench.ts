@@ -8,6 +8,7 @@ import { chromium } from 'playwright';
 import { createServer } from 'vite';
 import { runCodecBenches } from '../packages/codec/bench/codec.bench.ts';
 import { runGasBenches } from '../packages/contracts/bench/gas.ts';
+import { runEarnBenches } from '../packages/earn/bench/proof.ts';
 import { formatResult, type BenchResult } from '../packages/codec/bench/harness.ts';
 import { runNetBench } from '../packages/drive/bench/net-client.ts';
 import { startNetHosts } from '../packages/drive/bench/net-spawn.ts';
@@ -54,6 +55,7 @@ if (wants('codec.pipeline.peak-memory-1GiB')) {
 // 3. Gas of the market's transactions on a local anvil (deterministic, so no same-run baseline
 // is needed except where a line compares two ways of doing the same thing).
 if (wants('chain')) await runGasBenches({ env: 'anvil', ...(only ? { only } : {}), report: print });
+if (wants('earn')) await runEarnBenches({ env: 'anvil', ...(only ? { only } : {}), report: print });
 
 // 4. In Chromium, served by Vite: the codec in a worker, then the network benchmark (this page
 // as the client, Node hosts in a child process), then the same network lines with a Node client.

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { equalBytes } from '@cairn/codec';
@@ -85,7 +85,9 @@ const relayService: Service = {
       appDir,
       // A stable peer id, so links and the hosts' records stay valid across runs.
       identityFile: join(LOCAL, 'relay', 'identity.key'),
-      ...(local.chain ? { chain: { ...local.chain } } : {}),
+      ...(local.chain
+        ? { chain: { ...local.chain }, reporterKeyFile: await localReporterKey() }
+        : {}),
       log: (msg) => {
         if (/error|could not/i.test(msg)) say(`[relay] ${msg}`);
       },
@@ -97,11 +99,26 @@ const relayService: Service = {
         `app + relay      ${relay.httpUrl}/   (/healthz, /metrics, /cairn.json)` +
           (existsSync(join(appDir, 'index.html')) ? '' : '   [no app built: run npm start]'),
         `relay libp2p     ${local.relayAddr}`,
+        ...(local.chain ? ['relay watcher    reports missed proofs on the local chain'] : []),
       ],
       stop: () => relay.stop(),
     };
   },
 };
+
+/**
+ * The relay's watcher signs with anvil's dev account 9 (a well-known key, funded with local ETH
+ * only): it reports missed proofs on the local chain.
+ */
+async function localReporterKey(): Promise<string> {
+  const file = join(LOCAL, 'relay', 'reporter.key');
+  await mkdir(join(LOCAL, 'relay'), { recursive: true });
+  await writeFile(file, '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6\n', {
+    mode: 0o600,
+  });
+  await chmod(file, 0o600);
+  return file;
+}
 
 /** A `cairn host` process: the same command a user runs, with its store in .cairn-local/. */
 function hostService(index: number): Service {

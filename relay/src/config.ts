@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,11 @@ export interface RelayConfig {
    * published as `chain` in `GET /cairn.json`. Absent: the field is left out.
    */
   chain?: Record<string, unknown>;
+  /**
+   * A file holding the 0x private key of a funded account (mode 0600): with `chain`, the relay
+   * runs a watcher that reports missed proofs and collects the reporter's share.
+   */
+  reporterKeyFile?: string;
   /** Log lines (start-up, errors). @default silent */
   log?(msg: string): void;
 }
@@ -73,6 +79,10 @@ Options (environment variable in brackets):
   --max-connections <n>       open connections [CAIRN_RELAY_MAX_CONNECTIONS] default 2048
   --max-connections-per-ip <n>  [CAIRN_RELAY_MAX_CONNECTIONS_PER_IP] default 64
   --max-directory-entries <n> host records kept [CAIRN_RELAY_MAX_DIRECTORY_ENTRIES] default 10000
+  --chain-config <file>       the chain clients use (contracts config JSON), published in /cairn.json
+                              [CAIRN_RELAY_CHAIN_CONFIG]
+  --reporter-key <file>       with --chain-config: a funded account's key (mode 0600); the relay then
+                              reports missed proofs and earns the reporter's share [CAIRN_RELAY_REPORTER_KEY]
   -h, --help                  show this help
 `;
 
@@ -118,6 +128,8 @@ export function parseRelayArgs(
       'max-connections': { type: 'string' },
       'max-connections-per-ip': { type: 'string' },
       'max-directory-entries': { type: 'string' },
+      'chain-config': { type: 'string' },
+      'reporter-key': { type: 'string' },
     },
   });
   if (values.help === true) return { help: true };
@@ -125,6 +137,14 @@ export function parseRelayArgs(
   const tlsKey = values['tls-key'] ?? env.CAIRN_RELAY_TLS_KEY;
   if ((tlsCert == null) !== (tlsKey == null))
     throw new Error('--tls-cert and --tls-key go together');
+  const chainFile = values['chain-config'] ?? env.CAIRN_RELAY_CHAIN_CONFIG;
+  const reporterKeyFile = values['reporter-key'] ?? env.CAIRN_RELAY_REPORTER_KEY;
+  if (reporterKeyFile != null && chainFile == null)
+    throw new Error('--reporter-key needs --chain-config');
+  const chain =
+    chainFile == null
+      ? undefined
+      : (JSON.parse(readFileSync(chainFile, 'utf8')) as Record<string, unknown>);
   const config: RelayConfig = {
     listen: values.listen ?? list(env.CAIRN_RELAY_LISTEN) ?? [DEFAULT_LISTEN],
     announce: values.announce ?? list(env.CAIRN_RELAY_ANNOUNCE),
@@ -156,6 +176,8 @@ export function parseRelayArgs(
     maxDirectoryEntries:
       int('--max-directory-entries', values['max-directory-entries']) ??
       int('CAIRN_RELAY_MAX_DIRECTORY_ENTRIES', env.CAIRN_RELAY_MAX_DIRECTORY_ENTRIES),
+    ...(chain ? { chain } : {}),
+    ...(reporterKeyFile ? { reporterKeyFile } : {}),
   };
   return { help: false, config };
 }

@@ -53,7 +53,7 @@ import type { RelayConfig } from './config.ts';
 import { DirectoryGossip } from './gossip.ts';
 import { createRelayHttpServer } from './http.ts';
 import { loadOrCreateIdentity } from './identity.ts';
-import { createRelayMetrics } from './metrics.ts';
+import { createRelayMetrics, type RelayMetrics } from './metrics.ts';
 import { streamMetrics } from './stream-metrics.ts';
 
 export type { RelayConfig } from './config.ts';
@@ -288,6 +288,20 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
   const prune = setInterval(() => directory.prune(), DIRECTORY_PRUNE_INTERVAL_MS);
   prune.unref();
 
+  // With a chain and a funded key: report missed proofs (the reporter's share pays for the gas).
+  let watcher: { stop(): Promise<void> } | undefined;
+  if (config.chain != null && config.reporterKeyFile != null) {
+    try {
+      watcher = await startWatcher(config.chain, config.reporterKeyFile, log, metrics);
+    } catch (err) {
+      clearInterval(redial);
+      clearInterval(prune);
+      server.close();
+      await node.stop();
+      throw err;
+    }
+  }
+
   log(
     `relay ${node.peerId.toString()} listening on ${multiaddrs().map(String).join(' ')}; http ${httpUrl}`,
   );
@@ -304,6 +318,7 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
       stopping ??= (async () => {
         clearInterval(redial);
         clearInterval(prune);
+        await watcher?.stop().catch(() => {});
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await protocols.stop().catch(() => {});
@@ -314,4 +329,34 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
       return stopping;
     },
   };
+}
+
+/** The relay's watcher: loaded lazily, so a relay without a chain never loads viem. */
+async function startWatcher(
+  chain: Record<string, unknown>,
+  keyFile: string,
+  log: (msg: string) => void,
+  metrics: RelayMetrics,
+): Promise<{ stop(): Promise<void> }> {
+  const { createChainReader, createChainSigner, parseChainConfig } =
+    await import('@cairn/contracts');
+  const { accountFromKeyFile } = await import('@cairn/contracts/node');
+  const { Watcher } = await import('@cairn/earn');
+  const config = parseChainConfig(chain);
+  const reader = createChainReader(config);
+  const signer = createChainSigner(config, accountFromKeyFile(keyFile), { reader });
+  const watcher = new Watcher({
+    reader,
+    signer,
+    config,
+    onEvent: (e) => {
+      if (e.type === 'reported') {
+        metrics.missesReported.inc(e.misses);
+        log(`reported a missed proof: deal ${String(e.dealId)}`);
+      } else if (e.type === 'error') log(`watcher: ${e.message}`);
+    },
+  });
+  await watcher.start();
+  log(`watching deals on chain ${config.chainId} as ${signer.account}`);
+  return watcher;
 }

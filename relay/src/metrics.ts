@@ -9,6 +9,7 @@ export interface RelayMetrics {
   relayedBytes: Counter<'direction'>;
   relayedCircuits: Counter;
   announcements: Counter<'source' | 'result'>;
+  missesReported: Counter;
 }
 
 export interface RelayGauges {
@@ -37,6 +38,11 @@ export function createRelayMetrics(gauges: RelayGauges): RelayMetrics {
   gauge('cairn_directory_hosts', 'Live host announcements in the directory', gauges.directoryHosts);
   return {
     registry,
+    missesReported: new Counter({
+      name: 'cairn_relay_misses_reported_total',
+      help: 'Missed proofs this relay reported on chain (its watcher; 0 without a chain and key)',
+      registers: [registry],
+    }),
     relayedBytes: new Counter({
       name: 'cairn_relay_relayed_bytes_total',
       help:

@@ -1,119 +1,39 @@
-// Test fixture: a fresh anvil with the contracts deployed (long periods crossed by time travel),
-// anvil's dev accounts as signers, hosts registered, deals opened by a client with quotes the
-// hosts signed, and shards whose proofs come from codec Merkle trees.
+// Test fixture for the earning loops: deals opened by a client with quotes the hosts signed, and
+// shards whose proofs come from codec Merkle trees, on the contracts package's chain fixture.
 import { MerkleTree, toHex as bytesToHex } from '@cairn/codec';
 import {
-  createChainReader,
-  createChainSigner,
-  currentPeriod,
-  marketGenesis,
   openDeals,
   openedDealIds,
-  register,
   signPermit,
   signQuote,
   storageMarketAbi,
   tokenBalance,
   transferToken,
-  type CairnChainConfig,
-  type ChainReader,
   type ChainSigner,
   type DealRequest,
-  type MarketParams,
   type Quote,
 } from '@cairn/contracts';
-import { TOKEN, deploy, startAnvil, type Anvil } from '@cairn/contracts/node';
-import { createTestClient, http, toHex, type Address } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
+import { toHex, type Address } from 'viem';
 import type { ProveFn } from '../src/index.ts';
+import { shardBytes, type Fixture } from '../../contracts/test/helpers.ts';
 
-export { TOKEN };
+// The chain fixture is the contracts package's own (anvil, deployment, dev-account signers, time
+// travel); this file adds what the earning loops need on top.
+export {
+  POLL,
+  TOKEN,
+  gotoPeriod,
+  period,
+  registerHost,
+  setup,
+  type Fixture,
+} from '../../contracts/test/helpers.ts';
 
-const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
-export const POLL = { pollingInterval: 20 };
 /** Fast polling for the daemons in tests. */
 export const FAST = {
   pollIntervalMs: 40,
   retry: { attempts: 3, baseDelayMs: 50, timeoutMs: 5000 },
 };
-
-export interface Fixture {
-  anvil: Anvil;
-  config: CairnChainConfig;
-  reader: ChainReader;
-  deployer: ChainSigner;
-  hosts: ChainSigner[];
-  client: ChainSigner;
-  reporter: ChainSigner;
-  genesis: bigint;
-  increaseTime(seconds: bigint): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export async function setup(params: Partial<MarketParams> = {}): Promise<Fixture> {
-  const anvil = await startAnvil();
-  try {
-    const config = await deploy({
-      rpcUrl: anvil.rpcUrl,
-      params: {
-        periodSeconds: 3600,
-        maxMisses: 3,
-        reporterBps: 2000,
-        collateralBps: 10_000,
-        startBps: 10_000,
-        floorBps: 5000,
-        halfLife: 8,
-        ...params,
-      },
-      pollingInterval: 20,
-    });
-    const reader = createChainReader(config, POLL);
-    const signer = (i: number) =>
-      createChainSigner(config, mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }), {
-        ...POLL,
-        reader,
-      });
-    const testClient = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
-    return {
-      anvil,
-      config,
-      reader,
-      deployer: signer(0),
-      hosts: [1, 2, 3].map(signer),
-      client: signer(4),
-      reporter: signer(5),
-      genesis: await marketGenesis(reader),
-      increaseTime: async (seconds) => {
-        await testClient.increaseTime({ seconds: Number(seconds) });
-        await testClient.mine({ blocks: 1 });
-      },
-      stop: () => anvil.stop(),
-    };
-  } catch (err) {
-    await anvil.stop();
-    throw err;
-  }
-}
-
-/** Jumps to `offset` seconds into `period` (evm_increaseTime + one mined block, no market tx). */
-export async function gotoPeriod(f: Fixture, period: bigint, offset = 60n): Promise<void> {
-  const target = f.genesis + period * BigInt(f.config.periodSeconds) + offset;
-  const now = (await f.reader.publicClient.getBlock()).timestamp;
-  if (target > now) await f.increaseTime(target - now);
-}
-
-export const period = (f: Fixture) => currentPeriod(f.reader);
-
-export async function registerHost(f: Fixture, host: ChainSigner, stake: bigint): Promise<void> {
-  await transferToken(f.deployer, host.account, stake);
-  const permit = await signPermit(host, stake, 2n ** 40n);
-  await register(host, {
-    peerId: new TextEncoder().encode(`peer-${host.account}`),
-    pricePerBytePeriod: 1n,
-    stake,
-    permit,
-  });
-}
 
 /** A shard held by a test host: its bytes and codec tree (1 KiB leaves). */
 export interface Shard {
@@ -123,12 +43,7 @@ export interface Shard {
 }
 
 export function makeShard(seed: number, length: number): Shard {
-  const data = new Uint8Array(length);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    data[i] = x >>> 24;
-  }
+  const data = shardBytes(seed, length);
   const tree = MerkleTree.build(data, 1024);
   return { data, tree, rootHex: bytesToHex(tree.root) };
 }

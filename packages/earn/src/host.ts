@@ -183,9 +183,8 @@ interface PeriodWork {
 
 const END_REASONS = ['completed', 'client-ended', 'missed', 'abandoned'] as const;
 
-export class HostDaemon extends ChainLoop<HostState> {
+export class HostDaemon extends ChainLoop<HostState, HostEvent> {
   readonly #prove: ProveFn;
-  readonly #onEvent: (e: HostEvent) => void;
   readonly #claimEvery: bigint;
   readonly #claimThreshold: bigint | undefined;
   readonly #claimBatch: number;
@@ -202,7 +201,6 @@ export class HostDaemon extends ChainLoop<HostState> {
   constructor(options: HostDaemonOptions) {
     super('host', options);
     this.#prove = options.prove;
-    this.#onEvent = options.onEvent ?? (() => {});
     this.#claimEvery = BigInt(options.claimEveryPeriods ?? 24);
     this.#claimThreshold = options.claimThreshold;
     this.#claimBatch = options.claimBatch ?? 100;
@@ -241,25 +239,8 @@ export class HostDaemon extends ChainLoop<HostState> {
     };
   }
 
-  protected onStarted(): void {
-    this.#emit({
-      type: 'started',
-      account: this.signer.account,
-      deals: this.#deals.size,
-      cursor: this.st.cursor,
-    });
-  }
-
-  protected reportError(where: string, error: unknown): void {
-    this.#emit({ type: 'error', where, message: describeError(error), error });
-  }
-
-  #emit(e: HostEvent): void {
-    try {
-      this.#onEvent(e);
-    } catch {
-      // a listener's failure must not stop the daemon
-    }
+  protected liveDealCount(): number {
+    return this.#deals.size;
   }
 
   #persistDeals(): void {
@@ -299,7 +280,7 @@ export class HostDaemon extends ChainLoop<HostState> {
         if (log.args.host.toLowerCase() !== me) return;
         const deal = dealFromLog(log);
         this.#deals.set(deal.id, deal);
-        this.#emit({
+        this.emit({
           type: 'deal',
           dealId: deal.id,
           root: deal.root,
@@ -324,7 +305,7 @@ export class HostDaemon extends ChainLoop<HostState> {
         t.misses++;
         t.slashed += slashed;
         const failure = this.st.failures[`${deal.id}:${log.args.period}`];
-        this.#emit({
+        this.emit({
           type: 'missed',
           dealId: deal.id,
           period: log.args.period,
@@ -342,7 +323,7 @@ export class HostDaemon extends ChainLoop<HostState> {
         if (!deal) return;
         deal.ended = true;
         if (deal.final) this.#deals.delete(deal.id);
-        this.#emit({
+        this.emit({
           type: 'deal-ended',
           dealId: deal.id,
           reason: END_REASONS[log.args.reason] ?? 'completed',
@@ -381,7 +362,7 @@ export class HostDaemon extends ChainLoop<HostState> {
         if (!this.#poke) return; // wait for someone else's transaction to seed it
         const receipt = await this.#tx('poke', () => poke(this.signer));
         w.seedBlock = receipt.blockNumber;
-        this.#emit({ type: 'poked', period: p, gasUsed: receipt.gasUsed });
+        this.emit({ type: 'poked', period: p, gasUsed: receipt.gasUsed });
       } else {
         w.seedBlock = this.#seedBlocks.get(p);
       }
@@ -408,7 +389,7 @@ export class HostDaemon extends ChainLoop<HostState> {
     if (!w.reported && active.every((d) => w.done.has(d.id))) {
       w.reported = true;
       const count = (k: string) => [...w.done.values()].filter((v) => v === k).length;
-      this.#emit({
+      this.emit({
         type: 'period',
         period: p,
         active: active.length,
@@ -488,7 +469,7 @@ export class HostDaemon extends ChainLoop<HostState> {
     const cpu1 = cpuMicros();
     w.done.set(deal.id, 'proven');
     this.#session.submitted++;
-    this.#emit({
+    this.emit({
       type: 'proof-submitted',
       dealId: deal.id,
       period: p,
@@ -519,7 +500,7 @@ export class HostDaemon extends ChainLoop<HostState> {
     if (!willRetry) w.done.set(deal.id, 'failed');
     this.#session.failures++;
     this.st.failures[`${deal.id}:${w.period}`] = { cause: reason, message, period: w.period };
-    this.#emit({
+    this.emit({
       type: 'proof-failed',
       dealId: deal.id,
       period: w.period,
@@ -584,7 +565,7 @@ export class HostDaemon extends ChainLoop<HostState> {
         const r = await this.#tx('withdraw', () => withdraw(this.signer));
         const amount = eventsOf(r, 'Withdrawn')[0]?.args.amount ?? 0n;
         await this.#follow();
-        this.#emit({ type: 'withdrawn', amount, txHash: r.transactionHash });
+        this.emit({ type: 'withdrawn', amount, txHash: r.transactionHash });
       }
       this.st.lastClaimPeriod = period;
       await this.saveState();
@@ -613,7 +594,7 @@ export class HostDaemon extends ChainLoop<HostState> {
     await this.#follow();
     const claimed = eventsOf(r, 'Claimed')[0]?.args.amount ?? 0n;
     const withdrawn = eventsOf(r, 'Withdrawn')[0]?.args.amount ?? 0n;
-    this.#emit({
+    this.emit({
       type: 'claimed',
       amount: claimed,
       dealIds: ids,
@@ -621,7 +602,7 @@ export class HostDaemon extends ChainLoop<HostState> {
       gasUsed: r.gasUsed,
     });
     if (withdrawn > 0n)
-      this.#emit({ type: 'withdrawn', amount: withdrawn, txHash: r.transactionHash });
+      this.emit({ type: 'withdrawn', amount: withdrawn, txHash: r.transactionHash });
   }
 }
 

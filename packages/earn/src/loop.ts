@@ -85,7 +85,12 @@ export interface LoopOptions {
   readConcurrency?: number;
 }
 
-export abstract class ChainLoop<S extends { cursor: bigint }> {
+/** The events both loops report the same way. */
+export type LoopEvent =
+  | { type: 'started'; account: Hex; deals: number; cursor: bigint }
+  | { type: 'error'; where: string; message: string; error: unknown };
+
+export abstract class ChainLoop<S extends { cursor: bigint }, E extends { type: string }> {
   protected readonly reader: ChainReader;
   protected readonly signer: ChainSigner;
   protected readonly config: CairnChainConfig;
@@ -101,8 +106,13 @@ export abstract class ChainLoop<S extends { cursor: bigint }> {
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
   #stateKey: string;
+  readonly #onEvent: (e: E | LoopEvent) => void;
 
-  constructor(kind: string, options: LoopOptions) {
+  constructor(
+    kind: string,
+    options: LoopOptions & { onEvent?: ((e: E | LoopEvent) => void) | undefined },
+  ) {
+    this.#onEvent = options.onEvent ?? (() => {});
     this.reader = options.reader;
     this.signer = options.signer;
     this.config = options.config ?? options.signer.config;
@@ -129,8 +139,30 @@ export abstract class ChainLoop<S extends { cursor: bigint }> {
   protected abstract initialState(): S;
   /** One pass: scan, then act. Errors are reported by the loop, which polls again. */
   protected abstract tick(): Promise<void>;
-  protected abstract reportError(where: string, err: unknown): void;
-  protected abstract onStarted(): void;
+  /** Deals this loop follows now (for the `started` event). */
+  protected abstract liveDealCount(): number;
+
+  /** Hands an event to `onEvent`; a listener that throws never stops the loop. */
+  protected emit(e: E | LoopEvent): void {
+    try {
+      this.#onEvent(e);
+    } catch {
+      // a listener's failure must not stop the loop
+    }
+  }
+
+  protected reportError(where: string, error: unknown): void {
+    this.emit({ type: 'error', where, message: describeError(error), error });
+  }
+
+  protected onStarted(): void {
+    this.emit({
+      type: 'started',
+      account: this.signer.account,
+      deals: this.liveDealCount(),
+      cursor: this.st.cursor,
+    });
+  }
 
   get running(): boolean {
     return this.#loop !== undefined;

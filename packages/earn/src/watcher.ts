@@ -97,8 +97,7 @@ interface WatcherState {
   totals: { reports: number; rewards: bigint; withdrawn: bigint };
 }
 
-export class Watcher extends ChainLoop<WatcherState> {
-  readonly #onEvent: (e: WatcherEvent) => void;
+export class Watcher extends ChainLoop<WatcherState, WatcherEvent> {
   readonly #minReward: bigint;
   readonly #withdrawThreshold: bigint;
   readonly #maxCatchUp: bigint;
@@ -109,7 +108,6 @@ export class Watcher extends ChainLoop<WatcherState> {
 
   constructor(options: WatcherOptions) {
     super('watcher', options);
-    this.#onEvent = options.onEvent ?? (() => {});
     this.#minReward = options.minReward ?? 0n;
     this.#withdrawThreshold = options.withdrawThreshold ?? 1n;
     this.#maxCatchUp = BigInt(options.maxCatchUpPeriods ?? 64);
@@ -141,25 +139,8 @@ export class Watcher extends ChainLoop<WatcherState> {
     };
   }
 
-  protected onStarted(): void {
-    this.#emit({
-      type: 'started',
-      account: this.signer.account,
-      deals: this.#deals.size,
-      cursor: this.st.cursor,
-    });
-  }
-
-  protected reportError(where: string, error: unknown): void {
-    this.#emit({ type: 'error', where, message: describeError(error), error });
-  }
-
-  #emit(e: WatcherEvent): void {
-    try {
-      this.#onEvent(e);
-    } catch {
-      // a listener's failure must not stop the watcher
-    }
+  protected liveDealCount(): number {
+    return this.#deals.size;
   }
 
   protected async tick(): Promise<void> {
@@ -233,7 +214,7 @@ export class Watcher extends ChainLoop<WatcherState> {
     }
     // Totals follow the chain: take the reports' events in before saying the period is done.
     if (reported) await this.#follow();
-    this.#emit({ type: 'period', period: closed, deals: deals.length, missed, reported });
+    this.emit({ type: 'period', period: closed, deals: deals.length, missed, reported });
   }
 
   async #latestMiss(d: WatchedDeal, closed: bigint): Promise<bigint | undefined> {
@@ -265,7 +246,7 @@ export class Watcher extends ChainLoop<WatcherState> {
     if (this.#minReward > 0n) {
       const reward = await this.#expectedReward(d.id);
       if (reward < this.#minReward) {
-        this.#emit({
+        this.emit({
           type: 'report-skipped',
           dealId: d.id,
           period,
@@ -282,7 +263,7 @@ export class Watcher extends ChainLoop<WatcherState> {
     } catch (err) {
       if (err instanceof ContractRevertError) {
         const already = err.reason?.name === 'NoMiss' || err.reason?.name === 'DealNotActive';
-        this.#emit({
+        this.emit({
           type: 'report-skipped',
           dealId: d.id,
           period,
@@ -297,7 +278,7 @@ export class Watcher extends ChainLoop<WatcherState> {
       (e) => e.args.reporter.toLowerCase() === this.signer.account.toLowerCase(),
     );
     this.#session.sent++;
-    this.#emit({
+    this.emit({
       type: 'reported',
       dealId: d.id,
       host: d.host,
@@ -336,7 +317,7 @@ export class Watcher extends ChainLoop<WatcherState> {
     const r = await this.#tx('withdraw', () => withdraw(this.signer));
     const amount = eventsOf(r, 'Withdrawn')[0]?.args.amount ?? 0n;
     await this.#follow();
-    this.#emit({ type: 'withdrawn', amount, txHash: r.transactionHash });
+    this.emit({ type: 'withdrawn', amount, txHash: r.transactionHash });
   }
 
   async #tx(what: string, send: () => Promise<CairnReceipt>): Promise<CairnReceipt> {

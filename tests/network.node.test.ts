@@ -23,6 +23,10 @@ import { createCairnNode, startHosting, type CairnNode, type Hosting } from '@ca
 import { MemoryShardStore } from '@cairn/store';
 import { FaultyShardStore } from '@cairn/store/testing';
 import { startRelay, type Relay } from '@cairn/relay';
+import { relayMetric } from '../relay/test/helpers.ts';
+
+/** Bytes the relay forwarded on relayed connections (its own counter). */
+const RELAYED = 'cairn_relay_relayed_bytes_total';
 
 const MiB = 1024 * 1024;
 
@@ -123,7 +127,7 @@ describe('upload by directory, download by share link, over WebRTC between Node 
       expect((await h.store.usage()).shards).toBeGreaterThanOrEqual(2);
     // The relay carried signalling only: far less than one shard.
     const shardBytes = result.manifest.size / 3;
-    expect(await relayedBytes()).toBeLessThan(shardBytes / 4);
+    expect(await relayMetric(relay.httpUrl, RELAYED)).toBeLessThan(shardBytes / 4);
   });
 
   it('downloads the identical bytes in a fresh client from the link alone', async () => {
@@ -183,19 +187,3 @@ describe('upload by directory, download by share link, over WebRTC between Node 
     expect((err as Error).message).toMatch(/none of the 1 hosts/);
   });
 });
-
-/** Bytes the relay forwarded on relayed connections, read from its Prometheus /metrics. */
-async function relayedBytes(): Promise<number> {
-  const text = await (await fetch(`${relay.httpUrl}/metrics`)).text();
-  let total = 0;
-  let seen = false;
-  for (const line of text.split('\n')) {
-    const m = /^cairn_relay_relayed_bytes_total(?:\{[^}]*\})? (\S+)$/.exec(line);
-    if (m) {
-      seen = true;
-      total += Number(m[1]);
-    }
-  }
-  if (!seen) throw new Error('the relay exports no cairn_relay_relayed_bytes_total');
-  return total;
-}

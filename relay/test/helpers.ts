@@ -96,3 +96,23 @@ export function perTest(): {
     },
   };
 }
+
+/**
+ * The sum of a counter over all its label sets, read from a relay's Prometheus `/metrics`.
+ * Throws when the relay does not export the metric at all (a renamed metric must fail the test).
+ */
+export async function relayMetric(httpUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const pattern = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`);
+  let total = 0;
+  let seen = false;
+  for (const line of text.split('\n')) {
+    const m = pattern.exec(line);
+    if (m) {
+      seen = true;
+      total += Number(m[1]);
+    }
+  }
+  if (!seen) throw new Error(`the relay exports no ${name}`);
+  return total;
+}

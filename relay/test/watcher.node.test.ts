@@ -24,7 +24,9 @@ import {
   type Fixture,
 } from '../../packages/contracts/test/helpers.ts';
 import { parseRelayArgs } from '../src/config.ts';
-import { perTest, tempDir, waitFor } from './helpers.ts';
+import { perTest, relayMetric, tempDir, waitFor } from './helpers.ts';
+
+const REPORTED = 'cairn_relay_misses_reported_total';
 
 // anvil's dev account 7: a key anyone can know, fine for a local chain.
 const REPORTER_KEY = '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356';
@@ -61,14 +63,10 @@ it('reports a host that misses its challenges and collects the reporter share', 
   for (let p = start + 1n; p < start + 12n && reported === 0; p++) {
     await gotoPeriod(f, p);
     await poke(f.client);
-    const text = await (await fetch(`${r.httpUrl}/metrics`)).text();
-    reported = Number(/^cairn_relay_misses_reported_total (\S+)$/m.exec(text)?.[1] ?? 0);
+    reported = await relayMetric(r.httpUrl, REPORTED);
     if (reported === 0) await new Promise((resolve) => setTimeout(resolve, 1500)); // a poll of the watcher
   }
-  await waitFor('the reported miss', async () => {
-    const text = await (await fetch(`${r.httpUrl}/metrics`)).text();
-    return Number(/^cairn_relay_misses_reported_total (\S+)$/m.exec(text)?.[1] ?? 0) > 0;
-  });
+  await waitFor('the reported miss', async () => (await relayMetric(r.httpUrl, REPORTED)) > 0);
   expect(dealId).toBeDefined();
   await waitFor('the reward', async () => (await holdings()) > before);
 }, 120_000);

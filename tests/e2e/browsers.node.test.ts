@@ -13,6 +13,7 @@ import { createCairnNode, startHosting, type CairnNode, type Hosting } from '@ca
 import { FsShardStore } from '@cairn/store/fs';
 import { startRelay, type Relay } from '@cairn/relay';
 import { chromiumLaunchOptions } from '../../scripts/browser.ts';
+import { relayMetric } from '../../relay/test/helpers.ts';
 import type { E2E } from './harness.ts';
 
 const MiB = 1024 * 1024;
@@ -57,12 +58,9 @@ function call<K extends keyof E2E>(
   ) as Promise<Awaited<ReturnType<E2E[K]>>>;
 }
 
-async function relayedBytes(): Promise<number> {
-  const text = await (await fetch(`${relay.httpUrl}/metrics`)).text();
-  const lines = text.split('\n').filter((l) => l.startsWith('cairn_relay_relayed_bytes_total'));
-  if (lines.length === 0) throw new Error('the relay exports no cairn_relay_relayed_bytes_total');
-  return lines.reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
+/** Bytes the relay forwarded on relayed connections (its own counter). */
+const relayedBytes = (): Promise<number> =>
+  relayMetric(relay.httpUrl, 'cairn_relay_relayed_bytes_total');
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-e2e-'));

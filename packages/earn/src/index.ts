@@ -29,3 +29,4 @@ export {
   isRetryable,
   type RetryOptions,
 } from './util.ts';
+export * from './paid-host.ts';

@@ -130,13 +130,31 @@ describe('upload by directory, download by share link, over WebRTC between Node 
     expect(await relayMetric(relay.httpUrl, RELAYED)).toBeLessThan(shardBytes / 4);
   });
 
-  it('downloads the identical bytes in a fresh client from the link alone', async () => {
+  it('downloads the identical bytes in a fresh client from the link alone; both ends count egress', async () => {
     const network = await client();
-    const got = await getFile(network, link);
+    const received = new Map<string, number>();
+    const got = await getFile(network, link, {
+      onPiece: (p) => received.set(p.host, (received.get(p.host) ?? 0) + p.bytes),
+    });
     expect(got.manifest.name).toBe('photo.raw');
     const bytes = await collect(got.body);
     expect(bytes.byteLength).toBe(file.byteLength);
     expect(sha(bytes)).toBe(sha(file));
+    // Egress: what each host says it served this client covers what the client received from
+    // it (plus the file record and hedged requests cut short), and k pieces per segment arrived.
+    const me = network.node.peerId.toString();
+    let total = 0;
+    let served = 0;
+    for (const h of hosts) {
+      const id = h.node.peerId.toString();
+      const got = received.get(id) ?? 0;
+      const sent = h.hosting.service.traffic().get(me)?.bytesServed ?? 0;
+      expect(sent).toBeGreaterThanOrEqual(got);
+      total += got;
+      served += sent;
+    }
+    expect(total).toBeGreaterThanOrEqual(file.byteLength);
+    expect(served).toBeLessThan(2 * total + MiB);
   });
 
   it('survives a corrupt host, a stalled host and one that vanishes mid-download, reporting them', async () => {

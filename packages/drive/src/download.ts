@@ -30,6 +30,11 @@ export interface DownloadOptions {
     segment: number;
     reason: 'unavailable' | 'corrupt';
   }) => void;
+  /**
+   * A piece arrived from a host (before verification): the bytes each host served this client,
+   * for egress accounting (what a host would be paid for retrieval).
+   */
+  onPiece?: (piece: { host: string; shard: number; segment: number; bytes: number }) => void;
 }
 
 export async function* download(
@@ -48,7 +53,7 @@ export async function* download(
       if (!host) return null;
       const offset = pieceOffset(layout, segment);
       const length = pieceLength(layout, segment);
-      return transport.getPiece(
+      const piece = await transport.getPiece(
         host,
         {
           shardId: toHex(manifest.roots[shard]!),
@@ -61,6 +66,8 @@ export async function* download(
         },
         { signal },
       );
+      if (piece) options.onPiece?.({ host, shard, segment, bytes: piece.piece.byteLength });
+      return piece;
     },
     {
       hedge: options.hedge ?? 2,

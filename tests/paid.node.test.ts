@@ -3,10 +3,19 @@
 // the client opens all of a file's deals in one transaction, then sends the shards.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toHex } from '@cairn/codec';
-import { DealStatus, getDeal, tokenBalance, type ChainSigner } from '@cairn/contracts';
+import {
+  DealStatus,
+  EndReason,
+  getDeal,
+  marketBalance,
+  marketEvents,
+  tokenBalance,
+  type ChainSigner,
+} from '@cairn/contracts';
 import {
   CairnNetwork,
   dealAdmission,
+  decodeDealRef,
   encodeDealRef,
   getFile,
   hostQuoter,
@@ -19,6 +28,7 @@ import {
   startHosting,
   type CairnNode,
   type Hosting,
+  type PutAdmission,
 } from '@cairn/peer';
 import { MemoryShardStore } from '@cairn/store';
 import { startRelay, type Relay } from '@cairn/relay';
@@ -38,6 +48,18 @@ let directory: string;
 const hosts: { node: CairnNode; hosting: Hosting; signer: ChainSigner }[] = [];
 const clients: CairnNode[] = [];
 
+/** Shard puts still to refuse after their deal was admitted (a disk that fills up meanwhile). */
+let failAfterDeal = 0;
+function admitAndMaybeFail(admit: (put: PutAdmission) => Promise<void>) {
+  return async (put: PutAdmission): Promise<void> => {
+    await admit(put);
+    if (failAfterDeal > 0 && decodeDealRef(put.deal).kind === 'shard') {
+      failAfterDeal--;
+      throw new PutRefusedError('the disk filled up');
+    }
+  };
+}
+
 beforeAll(async () => {
   f = await setup();
   relay = await startRelay({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], httpPort: 0, appDir: null });
@@ -51,7 +73,7 @@ beforeAll(async () => {
       directories: [directory],
       wallet: signer.account,
       price: 1n,
-      admit: dealAdmission({ reader: f.reader, host: signer.account }),
+      admit: admitAndMaybeFail(dealAdmission({ reader: f.reader, host: signer.account })),
       quoter: hostQuoter({ signer, pricePerBytePeriod: 1n }),
     });
     hosts.push({ node, hosting, signer });
@@ -152,4 +174,29 @@ it('a host refuses unpaid bytes, and bytes for a deal that is not its own or not
       deal: encodeDealRef('record', first!.dealId!),
     }),
   ).rejects.toThrow(/already carried a file record/);
+}, 120_000);
+
+it('a deal whose put fails after it opened is ended at once and its escrow refunded', async () => {
+  const file = crypto.getRandomValues(new Uint8Array(20_000));
+  const balance0 = await marketBalance(f.reader, f.client.account);
+  const from = await f.reader.publicClient.getBlockNumber();
+  failAfterDeal = 1;
+  const result = await putFile(await network(), () => file, {
+    k: 1,
+    m: 1,
+    paid: { signer: f.client, duration: 5 },
+  });
+  expect(failAfterDeal).toBe(0);
+  const opened = await marketEvents(f.reader, { eventName: 'DealOpened', fromBlock: from + 1n });
+  const ended = await marketEvents(f.reader, { eventName: 'DealEnded', fromBlock: from + 1n });
+  // Three deals: two in the first pass, one for the shard that moved; the unused one ended.
+  expect(opened).toHaveLength(3);
+  expect(ended).toHaveLength(1);
+  const gone = ended[0]!.args;
+  expect(gone.reason).toBe(EndReason.ClientEnded);
+  const deal = opened.find((e) => e.args.dealId === gone.dealId)!.args;
+  expect(gone.refund).toBe(deal.price);
+  expect(result.placements.map((p) => p.dealId)).not.toContain(gone.dealId);
+  expect((await getDeal(f.reader, gone.dealId!)).status).toBe(DealStatus.Ended);
+  expect(await marketBalance(f.reader, f.client.account)).toBe(balance0 + deal.price);
 }, 120_000);

@@ -24,6 +24,7 @@ import {
 } from '@cairn/codec';
 import {
   DealStatus,
+  endDeal,
   getDeal,
   hashQuote,
   openDeals,
@@ -267,6 +268,7 @@ export function paidDeals(init: PaidUploadInit) {
     deals: Map<number, Uint8Array>;
     failed: Map<number, unknown>;
     ids: Map<number, bigint>;
+    end: (dealIds: bigint[]) => Promise<void>;
   }> => {
     const { signer, network } = init;
     const { layout, manifest } = plan;
@@ -324,7 +326,10 @@ export function paidDeals(init: PaidUploadInit) {
     );
     const deals = new Map<number, Uint8Array>();
     const ids = new Map<number, bigint>();
-    if (requests.length === 0) return { deals, failed, ids };
+    const end = async (dealIds: bigint[]): Promise<void> => {
+      for (const id of dealIds) await endDeal(signer, id);
+    };
+    if (requests.length === 0) return { deals, failed, ids, end };
     requests.sort((a, b) => a.shard - b.shard);
     const total = requests.reduce((n, r) => n + r.request.price, 0n);
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 600);
@@ -339,7 +344,7 @@ export function paidDeals(init: PaidUploadInit) {
       ids.set(r.shard, opened[i]!);
       deals.set(r.shard, encodeDealRef('shard', opened[i]!));
     });
-    return { deals, failed, ids };
+    return { deals, failed, ids, end };
   };
 }
 

@@ -58,6 +58,11 @@ export interface DealsOpened {
   failed: Map<number, unknown>;
   /** Shard index → on-chain deal id. */
   ids?: Map<number, bigint>;
+  /**
+   * Ends deals whose shard was not stored after all (the put failed after the deal opened), so
+   * their escrow goes back to the client. Called once per pass with those shards' deal ids.
+   */
+  end?: (dealIds: bigint[]) => Promise<void>;
 }
 
 export interface UploadResult {
@@ -148,8 +153,10 @@ export async function upload(
       (count) => ((stored = count), progress()),
       opened?.deals,
     );
+    const unused: bigint[] = [];
     for (const [shard, result] of results) {
       const dealId = opened?.ids?.get(shard);
+      if (!result.ok && dealId !== undefined) unused.push(dealId);
       if (result.ok)
         placements.set(shard, {
           shard,
@@ -164,6 +171,9 @@ export async function upload(
         pending.push(shard);
       }
     }
+    // A deal without its shard would only cost the client: end it now (its escrow comes back).
+    // Failing to end it does not fail the upload; the deal then runs out as a missed one.
+    if (unused.length && opened?.end) await opened.end(unused).catch((err) => failures.push(err));
   }
   report({ phase: 'done', bytes: manifest.size, shardsStored: layout.n }, layout.n);
   return {

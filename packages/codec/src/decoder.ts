@@ -96,17 +96,7 @@ export class FileDecoder implements DecodeEngine {
     piece: Uint8Array,
     proof: readonly Uint8Array[],
   ): boolean {
-    const root = this.manifest.roots[shard];
-    if (!root || piece.length !== pieceLength(this.layout, segment)) return false;
-    const node = subtreeRoot(piece, this.layout.leafSize, this.layout.pieceHeight);
-    return verifyProof({
-      root,
-      leafCount: this.layout.leafCount,
-      height: this.layout.pieceHeight,
-      index: segment,
-      node,
-      proof,
-    });
+    return verifyPieceOf(this.layout, this.manifest.roots, shard, segment, piece, proof);
   }
 
   /**
@@ -177,15 +167,59 @@ export interface DecodeEngine {
   decodeSegment(segment: number, pieces: readonly (Uint8Array | null)[]): Promise<Uint8Array>;
 }
 
+/** True when `piece` is exactly segment `segment`'s piece of shard `shard` (against `roots`). */
+export function verifyPieceOf(
+  layout: Layout,
+  roots: readonly Uint8Array[],
+  shard: number,
+  segment: number,
+  piece: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
+  const root = roots[shard];
+  if (!root || piece.length !== pieceLength(layout, segment)) return false;
+  const node = subtreeRoot(piece, layout.leafSize, layout.pieceHeight);
+  return verifyProof({
+    root,
+    leafCount: layout.leafCount,
+    height: layout.pieceHeight,
+    index: segment,
+    node,
+    proof,
+  });
+}
+
 async function* decodePieces(
   layout: Layout,
   engine: DecodeEngine,
   fetchPiece: PieceFetcher,
   options: DecodeOptions,
 ): AsyncGenerator<Uint8Array> {
+  for await (const { segment, pieces } of gatherSegments(layout, engine, fetchPiece, options)) {
+    const plain = await engine.decodeSegment(segment, pieces);
+    if (plain.length > 0) yield plain;
+  }
+}
+
+export interface GatherOptions extends Omit<DecodeOptions, 'engine' | 'kernel'> {
+  /** Shards never to ask (known gone, or the ones being rebuilt). */
+  exclude?: readonly number[];
+}
+
+/**
+ * Any k verified pieces of every segment in order (null where a piece was not fetched), with
+ * `prefetch` segments gathered ahead and `hedge` extra requests per segment. Shared by decoding
+ * (plaintext) and rebuilding (missing shards).
+ */
+export async function* gatherSegments(
+  layout: Layout,
+  engine: Pick<DecodeEngine, 'verifyPiece'>,
+  fetchPiece: PieceFetcher,
+  options: GatherOptions,
+): AsyncGenerator<{ segment: number; pieces: (Uint8Array | null)[] }> {
   const { segmentCount } = layout;
   const ahead = Math.max(0, Math.floor(options.prefetch ?? 0));
-  const distrusted = new Set<number>();
+  const distrusted = new Set<number>(options.exclude);
   // Every fetch stops when the consumer stops (or fails): nothing keeps running behind it.
   const stop = new AbortController();
   const onAbort = () => stop.abort(options.signal?.reason);
@@ -206,8 +240,7 @@ async function* decodePieces(
       const pieces = await fetching.get(segment)!;
       fetching.delete(segment);
       options.signal?.throwIfAborted();
-      const plain = await engine.decodeSegment(segment, pieces);
-      if (plain.length > 0) yield plain;
+      yield { segment, pieces };
     }
   } finally {
     stop.abort(new Error('decoding stopped'));
@@ -218,9 +251,9 @@ async function* decodePieces(
 /** Any k verified pieces of one segment (k + hedge requests in flight, more as some fail). */
 async function fetchSegment(
   layout: Layout,
-  engine: DecodeEngine,
+  engine: Pick<DecodeEngine, 'verifyPiece'>,
   fetchPiece: PieceFetcher,
-  options: DecodeOptions,
+  options: GatherOptions,
   segment: number,
   distrusted: Set<number>,
   parent: AbortSignal,

@@ -28,3 +28,4 @@ export * from './crypto/index.ts';
 export * from './erasure/index.ts';
 export * from './merkle/index.ts';
 export * from './manifest/index.ts';
+export * from './rebuild.ts';

@@ -19,8 +19,6 @@ import {
   fromHex,
   leafCountOf,
   toHex,
-  type Layout,
-  type Manifest,
 } from '@cairn/codec';
 import {
   DealStatus,
@@ -39,6 +37,7 @@ import { PutRefusedError, requestQuote, type PutAdmission } from '@cairn/peer';
 import { recoverAddress, type Address, type Hex } from 'viem';
 import { DriveError } from './errors.ts';
 import type { CairnNetwork } from './network.ts';
+import type { DealPlan, DealsOpened } from './place.ts';
 import { MAX_RECORD_SIZE } from './record.ts';
 
 const VERSION = 1;
@@ -251,6 +250,11 @@ export interface PaidUploadInit {
   maxPricePerBytePeriod?: bigint;
   /** Wallet address per host peer id (from the directory's records). */
   wallets: ReadonlyMap<string, Address>;
+  /**
+   * Repair: shard index → the client's failed deal whose slot the new deal takes over (the
+   * market then pays the client that slot's repair bounty).
+   */
+  repairOf?: ReadonlyMap<number, bigint>;
 }
 
 /**
@@ -259,19 +263,9 @@ export interface PaidUploadInit {
  * missing or bad fails only its shard (the upload places it elsewhere in the next pass).
  */
 export function paidDeals(init: PaidUploadInit) {
-  return async (plan: {
-    manifest: Manifest;
-    layout: Layout;
-    targets: ReadonlyMap<number, string>;
-    signal?: AbortSignal;
-  }): Promise<{
-    deals: Map<number, Uint8Array>;
-    failed: Map<number, unknown>;
-    ids: Map<number, bigint>;
-    end: (dealIds: bigint[]) => Promise<void>;
-  }> => {
+  return async (plan: DealPlan): Promise<DealsOpened & { ids: Map<number, bigint> }> => {
     const { signer, network } = init;
-    const { layout, manifest } = plan;
+    const { layout, roots } = plan;
     const requests: { shard: number; request: DealRequest }[] = [];
     const failed = new Map<number, unknown>();
     await Promise.all(
@@ -281,7 +275,7 @@ export function paidDeals(init: PaidUploadInit) {
           if (wallet === undefined) throw new QuoteRejectedError(`host ${host} has no wallet`);
           const terms: DealTerms = {
             client: signer.account,
-            root: manifest.roots[shard]!,
+            root: roots[shard]!,
             size: layout.shardSize,
             leafCount: leafCountOf(layout.shardSize, layout.leafSize),
             leafSize: layout.leafSize,
@@ -318,7 +312,8 @@ export function paidDeals(init: PaidUploadInit) {
           const limit = init.maxPricePerBytePeriod;
           if (limit !== undefined && q.price > limit * BigInt(terms.size) * BigInt(terms.duration))
             throw new QuoteRejectedError(`host ${host} asks ${q.price}, over the limit`);
-          requests.push({ shard, request: { ...quote, repairOf: 0n, signature: q.signature } });
+          const repairOf = init.repairOf?.get(shard) ?? 0n;
+          requests.push({ shard, request: { ...quote, repairOf, signature: q.signature } });
         } catch (err) {
           failed.set(shard, err);
         }

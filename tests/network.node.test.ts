@@ -2,7 +2,6 @@
 // announce themselves, and clients that upload by the directory and download by share link, over
 // WebRTC between the peers (node-datachannel), signalled through the relay. Hosts misbehave on
 // purpose: full, corrupt, stalled, gone mid-transfer.
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   WrongKeyError,
@@ -11,7 +10,6 @@ import {
   InvalidShareLinkError,
 } from '@cairn/codec';
 import {
-  CairnNetwork,
   RecordUnavailableError,
   decodeManifestRef,
   encodeManifestRef,
@@ -19,82 +17,28 @@ import {
   openLink,
   putFile,
 } from '@cairn/drive';
-import { createCairnNode, startHosting, type CairnNode, type Hosting } from '@cairn/peer';
-import { MemoryShardStore } from '@cairn/store';
-import { FaultyShardStore } from '@cairn/store/testing';
-import { startRelay, type Relay } from '@cairn/relay';
+import { createCairnNode } from '@cairn/peer';
 import { relayMetric } from '../relay/test/helpers.ts';
+import { MiB, collect, netFixture, randomFile, sha, type NetFixture } from './net-fixture.ts';
 
 /** Bytes the relay forwarded on relayed connections (its own counter). */
 const RELAYED = 'cairn_relay_relayed_bytes_total';
 
-const MiB = 1024 * 1024;
-
-interface TestHost {
-  node: CairnNode;
-  store: FaultyShardStore;
-  hosting: Hosting;
-}
-
-let relay: Relay;
-let directory: string;
-const hosts: TestHost[] = [];
-const clients: CairnNode[] = [];
-
-async function startHost(quota = 64 * MiB, price = 1n): Promise<TestHost> {
-  const node = await createCairnNode({ relays: [directory], allowPrivateAddresses: true });
-  const store = new FaultyShardStore(new MemoryShardStore({ quota }));
-  const hosting = await startHosting(node, { store, directories: [directory], price });
-  const host = { node, store, hosting };
-  hosts.push(host);
-  return host;
-}
-
-async function client(): Promise<CairnNetwork> {
-  const node = await createCairnNode({ allowPrivateAddresses: true });
-  clients.push(node);
-  return new CairnNetwork({ node, directories: [directory] });
-}
-
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of body) parts.push(chunk);
-  return Buffer.concat(parts);
-}
-
-function randomFile(size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let at = 0; at < size; at += 65_536) crypto.getRandomValues(out.subarray(at, at + 65_536));
-  return out;
-}
-
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-async function waitForHosts(count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (relay.directory.size < count) {
-    if (Date.now() > deadline) throw new Error(`only ${relay.directory.size} hosts announced`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+let net: NetFixture;
+const client = () => net.client();
 
 beforeAll(async () => {
-  relay = await startRelay({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], httpPort: 0, appDir: null });
-  directory = relay.multiaddrs[0]!.toString();
+  net = await netFixture();
   // Six honest hosts; one that says it has almost no room; one that announced plenty of room at
   // the lowest price and then filled up (so clients pick it first and it has to refuse).
-  for (let i = 0; i < 6; i++) await startHost();
-  await startHost(256 * 1024);
-  const liar = await startHost(64 * MiB, 0n);
-  await waitForHosts(8);
+  for (let i = 0; i < 6; i++) await net.startHost();
+  await net.startHost(256 * 1024);
+  const liar = await net.startHost(64 * MiB, 0n);
+  await net.waitForHosts(8);
   liar.store.setQuota(64 * 1024);
 });
 
-afterAll(async () => {
-  await Promise.allSettled(hosts.map((h) => h.hosting.stop()));
-  await Promise.allSettled([...hosts.map((h) => h.node.stop()), ...clients.map((c) => c.stop())]);
-  await relay?.stop();
-});
+afterAll(() => net?.stop());
 
 describe('upload by directory, download by share link, over WebRTC between Node peers', () => {
   const file = randomFile(6 * MiB + 12_345);
@@ -115,19 +59,19 @@ describe('upload by directory, download by share link, over WebRTC between Node 
     link = result.link;
     holders = result.placements.map((p) => p.host);
     expect(new Set(holders).size).toBe(6);
-    expect(holders).not.toContain(hosts[6]!.node.peerId.toString());
-    expect(holders).not.toContain(hosts[7]!.node.peerId.toString());
-    expect((await hosts[7]!.store.usage()).used).toBe(0);
+    expect(holders).not.toContain(net.hosts[6]!.node.peerId.toString());
+    expect(holders).not.toContain(net.hosts[7]!.node.peerId.toString());
+    expect((await net.hosts[7]!.store.usage()).used).toBe(0);
     expect([...phases]).toEqual(
       expect.arrayContaining(['hashing', 'uploading', 'retrying', 'done']),
     );
     expect(link.startsWith('http://127.0.0.1:5173/#')).toBe(true);
     // Every holder keeps its shard and the file record; none holds plaintext.
-    for (const h of hosts.slice(0, 6))
+    for (const h of net.hosts.slice(0, 6))
       expect((await h.store.usage()).shards).toBeGreaterThanOrEqual(2);
     // The relay carried signalling only: far less than one shard.
     const shardBytes = result.manifest.size / 3;
-    expect(await relayMetric(relay.httpUrl, RELAYED)).toBeLessThan(shardBytes / 4);
+    expect(await relayMetric(net.relay.httpUrl, RELAYED)).toBeLessThan(shardBytes / 4);
   });
 
   it('downloads the identical bytes in a fresh client from the link alone; both ends count egress', async () => {
@@ -145,7 +89,7 @@ describe('upload by directory, download by share link, over WebRTC between Node 
     const me = network.node.peerId.toString();
     let total = 0;
     let served = 0;
-    for (const h of hosts) {
+    for (const h of net.hosts) {
       const id = h.node.peerId.toString();
       const got = received.get(id) ?? 0;
       const sent = h.hosting.service.traffic().get(me)?.bytesServed ?? 0;
@@ -158,7 +102,7 @@ describe('upload by directory, download by share link, over WebRTC between Node 
   });
 
   it('survives a corrupt host, a stalled host and one that vanishes mid-download, reporting them', async () => {
-    const byId = new Map(hosts.map((h) => [h.node.peerId.toString(), h]));
+    const byId = new Map(net.hosts.map((h) => [h.node.peerId.toString(), h]));
     const [corrupt, stalled, vanishing] = holders.map((id) => byId.get(id)!);
     corrupt!.store.faults = { corrupt: true };
     stalled!.store.faults = { stall: true };

@@ -8,7 +8,9 @@ import {
   pieceOffset,
   toHex,
   type DecodeEngine,
+  type Layout,
   type Manifest,
+  type PieceFetcher,
 } from '@cairn/codec';
 import type { Placement, ShardTransport } from './types.ts';
 
@@ -45,39 +47,55 @@ export async function* download(
   options: DownloadOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const decoder = await FileDecoder.create(manifest, fileKey);
-  const { layout } = decoder;
-  const hostOf = new Map(placements.map((p) => [p.shard, p.host]));
-  yield* decoder.decode(
-    async ({ segment, shard, signal }) => {
-      const host = hostOf.get(shard);
-      if (!host) return null;
-      const offset = pieceOffset(layout, segment);
-      const length = pieceLength(layout, segment);
-      const piece = await transport.getPiece(
-        host,
-        {
-          shardId: toHex(manifest.roots[shard]!),
-          shardSize: layout.shardSize,
-          leafSize: layout.leafSize,
-          offset,
-          length,
-          proofHeight: layout.pieceHeight,
-          pieceIndex: segment,
-        },
-        { signal },
-      );
-      if (piece) options.onPiece?.({ host, shard, segment, bytes: piece.piece.byteLength });
-      return piece;
-    },
-    {
-      hedge: options.hedge ?? 2,
-      prefetch: options.prefetch ?? 3,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.engine ? { engine: options.engine } : {}),
-      onRejected: ({ shard, segment, reason }) => {
-        const host = hostOf.get(shard);
-        if (host) options.onFault?.({ host, shard, segment, reason });
-      },
-    },
+  const { fetch, hostOf } = pieceFetcher(
+    decoder.layout,
+    manifest.roots,
+    placements,
+    transport,
+    options,
   );
+  yield* decoder.decode(fetch, {
+    hedge: options.hedge ?? 2,
+    prefetch: options.prefetch ?? 3,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.engine ? { engine: options.engine } : {}),
+    onRejected: ({ shard, segment, reason }) => {
+      const host = hostOf.get(shard);
+      if (host) options.onFault?.({ host, shard, segment, reason });
+    },
+  });
+}
+
+/**
+ * Fetches pieces from the shards' holders over `transport` (unverified: the caller verifies, and
+ * so tells a lying host from a gone one). Shared by download and repair.
+ */
+export function pieceFetcher(
+  layout: Layout,
+  roots: readonly Uint8Array[],
+  placements: readonly Placement[],
+  transport: ShardTransport,
+  options: Pick<DownloadOptions, 'onPiece'> = {},
+): { fetch: PieceFetcher; hostOf: Map<number, string> } {
+  const hostOf = new Map(placements.map((p) => [p.shard, p.host]));
+  const fetch: PieceFetcher = async ({ segment, shard, signal }) => {
+    const host = hostOf.get(shard);
+    if (!host) return null;
+    const piece = await transport.getPiece(
+      host,
+      {
+        shardId: toHex(roots[shard]!),
+        shardSize: layout.shardSize,
+        leafSize: layout.leafSize,
+        offset: pieceOffset(layout, segment),
+        length: pieceLength(layout, segment),
+        proofHeight: layout.pieceHeight,
+        pieceIndex: segment,
+      },
+      { signal },
+    );
+    if (piece) options.onPiece?.({ host, shard, segment, bytes: piece.piece.byteLength });
+    return piece;
+  };
+  return { fetch, hostOf };
 }

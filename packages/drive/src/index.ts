@@ -14,3 +14,5 @@ export * from './record.ts';
 export * from './network.ts';
 export * from './share.ts';
 export * from './deals.ts';
+export * from './health.ts';
+export * from './repair.ts';

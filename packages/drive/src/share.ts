@@ -76,9 +76,30 @@ export async function putFile(
     transport: network,
     ...(options.paid ? { deals: paidDeals({ ...options.paid, network, wallets }) } : {}),
   });
-  const record = await encodeFileRecord(result.sealedManifest, result.placements, result.fileKey);
+  const published = await publishRecord(network, { ...result, ...(signal ? { signal } : {}) });
+  return {
+    ...result,
+    link: `${options.baseUrl ?? ''}#${published.fragment}`,
+    recordRoot: published.root,
+  };
+}
+
+/**
+ * Stores a file's record (sealed manifest + sealed placements) on its shards' holders (riding on
+ * their deals when paid) and returns the share link's fragment naming those that took it.
+ */
+export async function publishRecord(
+  network: CairnNetwork,
+  file: {
+    sealedManifest: Uint8Array;
+    placements: readonly Placement[];
+    fileKey: Uint8Array;
+    signal?: AbortSignal;
+  },
+): Promise<{ fragment: string; root: Uint8Array }> {
+  const record = await encodeFileRecord(file.sealedManifest, [...file.placements], file.fileKey);
   const root = recordRoot(record);
-  const holders = [...new Map(result.placements.map((p) => [p.host, p])).values()];
+  const holders = [...new Map(file.placements.map((p) => [p.host, p])).values()];
   const stored = await Promise.allSettled(
     holders.map(({ host, dealId }) =>
       network.putShard(
@@ -90,7 +111,7 @@ export async function putFile(
           ...(dealId !== undefined ? { deal: encodeDealRef('record', dealId) } : {}),
         },
         once(record),
-        { signal: signal ?? AbortSignal.timeout(60_000) },
+        { signal: file.signal ?? AbortSignal.timeout(60_000) },
       ),
     ),
   );
@@ -106,9 +127,9 @@ export async function putFile(
     });
   const fragment = encodeShareLink({
     manifestRef: encodeManifestRef({ root, size: record.byteLength, hints }),
-    fileKey: result.fileKey,
+    fileKey: file.fileKey,
   });
-  return { ...result, link: `${options.baseUrl ?? ''}#${fragment}`, recordRoot: root };
+  return { fragment, root };
 }
 
 export interface OpenedFile extends FileRecord {

@@ -21,6 +21,14 @@ export interface HostingInit extends Omit<HostServiceInit, 'store' | 'privateKey
   price?: bigint;
   /** @default 5 minutes (the records live 3x as long) */
   announceEveryMs?: number;
+  /**
+   * Whether the store survives a restart: true for a disk host, or a browser tab whose
+   * `navigator.storage.persist()` was granted. Announced, so clients can prefer such hosts.
+   * @default false
+   */
+  persistent?: boolean;
+  /** Since when this host has been up, Unix ms, announced as is. @default when startHosting ran */
+  upSince?: number;
   /** An announcement that failed, e.g. a relay that is down (the next round tries again). */
   onAnnounceError?: (err: Error, directory: string) => void;
 }
@@ -35,6 +43,9 @@ export interface Hosting {
 const ZERO_WALLET = '0x0000000000000000000000000000000000000000';
 
 export async function startHosting(node: CairnNode, init: HostingInit): Promise<Hosting> {
+  const upSince = init.upSince ?? Date.now();
+  if (!Number.isSafeInteger(upSince) || upSince < 0)
+    throw new RangeError('upSince must be a Unix time in ms');
   const service = new HostService(node, { ...init, privateKey: node.privateKey });
   await service.start();
   const every = init.announceEveryMs ?? 5 * 60_000;
@@ -46,12 +57,16 @@ export async function startHosting(node: CairnNode, init: HostingInit): Promise<
     const addrs = node.getMultiaddrs().filter(isWebRTCAddress);
     if (addrs.length === 0) return; // not reachable yet: the address change will trigger a round
     const usage = await service.usage();
+    const issuedAt = Date.now();
     const record = await signAnnouncement(node.privateKey, {
       multiaddrs: addrs.slice(0, 8).map(String),
       freeCapacity: BigInt(Math.max(0, usage.quota - usage.used)),
       price: init.price ?? 0n,
       wallet: init.wallet ?? ZERO_WALLET,
-      expiresAt: Date.now() + 3 * every,
+      issuedAt,
+      expiresAt: issuedAt + 3 * every,
+      persistent: init.persistent ?? false,
+      upSince: Math.min(upSince, issuedAt),
     });
     announced = addrs.map(String).sort().join(' ');
     await Promise.all(

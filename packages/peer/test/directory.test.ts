@@ -104,7 +104,8 @@ describe('host announcement record', () => {
     const { body: b, signature } = split(signed.bytes);
     const fields = decodeAnnouncement(signed.bytes);
     const priced = b.slice();
-    const priceOffset = b.byteLength - 20 - 6 - 6 - 2; // price 1000 = 2-byte varint before wallet and times
+    // price 1000 = 2-byte varint before wallet, times (6-byte varints), flags and upSince
+    const priceOffset = b.byteLength - 2 - 20 - 6 - 6 - 1 - 6;
     expect(new _Reader(priced.subarray(priceOffset)).bigUint()).toBe(fields.price);
     priced[priceOffset]! ^= 0x01;
     const forged = new _Writer().bytes(priced).bytes(signature).finish();

@@ -2,6 +2,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { AbortOptions, PeerId, PrivateKey } from '@libp2p/interface';
 import {
+  ANNOUNCEMENT_FLAG_PERSISTENT,
   ANNOUNCEMENT_SIGNATURE_DOMAIN,
   ANNOUNCEMENT_VERSION,
   DEFAULT_ANNOUNCEMENT_TTL_MS,
@@ -11,6 +12,7 @@ import {
   MAX_MULTIADDRS,
   MAX_MULTIADDR_SIZE,
   MAX_UINT256,
+  MIN_ANNOUNCEMENT_VERSION,
 } from './constants.ts';
 import { _Reader, _Writer } from './encoding.ts';
 import {
@@ -39,6 +41,16 @@ export interface HostAnnouncement {
   wallet: WalletAddress;
   issuedAt: number;
   expiresAt: number;
+  /**
+   * The host's storage survives a restart: a browser granted `navigator.storage.persist()`, or a
+   * disk host. Version 1 records, which cannot say, read as false.
+   */
+  persistent: boolean;
+  /**
+   * Since when the host has been up without a restart, Unix ms (at most `issuedAt`). The host's
+   * own claim, like the rest of the record; audits are what prove it. Absent in version 1 records.
+   */
+  upSince?: number;
 }
 
 /** A record with its signature and the exact bytes that travel on the wire. */
@@ -58,6 +70,10 @@ export interface SignAnnouncementParameters {
   issuedAt?: number;
   /** @default issuedAt + 1 hour */
   expiresAt?: number;
+  /** The host's storage survives restarts (persist() granted, or a disk host). @default false */
+  persistent?: boolean;
+  /** Since when the host has been up, Unix ms, at most issuedAt. @default issuedAt */
+  upSince?: number;
 }
 
 export interface VerifyAnnouncementOptions extends AbortOptions {
@@ -101,6 +117,14 @@ function checkFields(a: HostAnnouncement): void {
   if (!Number.isSafeInteger(a.expiresAt) || a.expiresAt <= a.issuedAt) {
     throw new InvalidAnnouncementError('expiresAt must be an integer after issuedAt');
   }
+  if (typeof a.persistent !== 'boolean')
+    throw new InvalidAnnouncementError('persistent must be a boolean');
+  if (
+    a.upSince !== undefined &&
+    (!Number.isSafeInteger(a.upSince) || a.upSince < 0 || a.upSince > a.issuedAt)
+  ) {
+    throw new InvalidAnnouncementError('upSince must be an integer no later than issuedAt');
+  }
 }
 
 function hexToBytes(hex: string): Uint8Array {
@@ -115,8 +139,12 @@ function bytesToHex(bytes: Uint8Array): WalletAddress {
   return out as WalletAddress;
 }
 
-/** The signed part of a record: version, peer id, multiaddrs, capacity, price, wallet, times. */
+/**
+ * The signed part of a record (always the current version): version, peer id, multiaddrs,
+ * capacity, price, wallet, times, then (version 2) flags and upSince.
+ */
 function encodeBody(a: HostAnnouncement): Uint8Array {
+  if (a.upSince === undefined) throw new InvalidAnnouncementError('upSince is required');
   const w = new _Writer().byte(ANNOUNCEMENT_VERSION).string(a.peerId).uint(a.multiaddrs.length);
   for (const addr of a.multiaddrs) {
     let bytes: Uint8Array;
@@ -136,13 +164,15 @@ function encodeBody(a: HostAnnouncement): Uint8Array {
     .raw(hexToBytes(a.wallet))
     .uint(a.issuedAt)
     .uint(a.expiresAt)
+    .byte(a.persistent ? ANNOUNCEMENT_FLAG_PERSISTENT : 0)
+    .uint(a.upSince)
     .finish();
 }
 
 function decodeBody(body: Uint8Array): HostAnnouncement {
   const r = new _Reader(body);
   const version = r.byte();
-  if (version !== ANNOUNCEMENT_VERSION) {
+  if (version < MIN_ANNOUNCEMENT_VERSION || version > ANNOUNCEMENT_VERSION) {
     throw new MalformedMessageError(`unknown record version ${version}`);
   }
   const peerId = r.string(128);
@@ -166,8 +196,25 @@ function decodeBody(body: Uint8Array): HostAnnouncement {
   const wallet = bytesToHex(r.raw(20));
   const issuedAt = r.uint();
   const expiresAt = r.uint();
+  const fields: HostAnnouncement = {
+    peerId,
+    multiaddrs,
+    freeCapacity,
+    price,
+    wallet,
+    issuedAt,
+    expiresAt,
+    persistent: false,
+  };
+  if (version >= 2) {
+    const flags = r.byte();
+    if ((flags & ~ANNOUNCEMENT_FLAG_PERSISTENT) !== 0)
+      throw new MalformedMessageError(`unknown record flags ${flags}`);
+    fields.persistent = (flags & ANNOUNCEMENT_FLAG_PERSISTENT) !== 0;
+    fields.upSince = r.uint();
+  }
   r.end();
-  return { peerId, multiaddrs, freeCapacity, price, wallet, issuedAt, expiresAt };
+  return fields;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -203,7 +250,7 @@ function parsePeerId(text: string): PeerId {
  * ```ts
  * const record = await signAnnouncement(privateKey, {
  *   multiaddrs: node.getMultiaddrs().map(String), freeCapacity: 10n * 2n ** 30n,
- *   price: '1000', wallet: '0x...',
+ *   price: '1000', wallet: '0x...', persistent: true, upSince: startedAt,
  * })
  * await announce(node, relayAddr, record)
  * ```
@@ -223,6 +270,8 @@ export async function signAnnouncement(
     wallet: params.wallet.toLowerCase() as WalletAddress,
     issuedAt,
     expiresAt: params.expiresAt ?? issuedAt + DEFAULT_ANNOUNCEMENT_TTL_MS,
+    persistent: params.persistent ?? false,
+    upSince: params.upSince ?? issuedAt,
   };
   checkFields(fields);
   const body = encodeBody(fields);

@@ -48,5 +48,30 @@ export const DEFAULT_MAX_DIRECTORY_ENTRIES = 10_000;
 /** Signatures cover this prefix and the body, so a Cairn record cannot be replayed as another signed message. */
 export const ANNOUNCEMENT_SIGNATURE_DOMAIN = 'cairn/host-announcement/v1';
 
-/** First byte of every encoded record body: the record format version. */
-export const ANNOUNCEMENT_VERSION = 1;
+/**
+ * First byte of every encoded record body: the record format version. Version 2 (what
+ * `signAnnouncement` writes) adds storage durability and uptime; version 1 records still decode.
+ */
+export const ANNOUNCEMENT_VERSION = 2;
+
+/** The oldest record format still accepted. */
+export const MIN_ANNOUNCEMENT_VERSION = 1;
+
+/** Bit of a version 2 record's flags byte: the host's storage survives restarts. */
+export const ANNOUNCEMENT_FLAG_PERSISTENT = 1;
+
+/** Relays share their audit evidence about hosts on this protocol (see `queryScores`). */
+export const SCORES_PROTOCOL = '/cairn/directory/scores/1.0.0';
+
+/** A scores request names at most this many hosts; the answer has at most one entry per host. */
+export const MAX_SCORES_PEERS = 100;
+
+/** Largest scores request and answer frames (100 peer ids of at most 128 bytes, plus counters). */
+export const MAX_SCORES_REQUEST_SIZE = 32 * 1024;
+export const MAX_SCORES_RESPONSE_SIZE = 32 * 1024;
+
+/** Evidence counts travel in thousandths and may not exceed this many observations. */
+export const MAX_EVIDENCE_COUNT = 1_000_000;
+
+/** A latency in shared evidence is at most this many milliseconds. */
+export const MAX_EVIDENCE_LATENCY_MS = 10 * 60_000;

@@ -1,10 +1,12 @@
 /**
  * @packageDocumentation
  *
- * The host directory: hosts sign a `HostAnnouncement` (capacity, price, wallet, addresses) with
- * their libp2p key and send it to relays on `/cairn/directory/announce/1.0.0`; clients ask a
- * relay for hosts on `/cairn/directory/query/1.0.0`. Records are verified on every hop, so a
- * relay can drop or withhold records but cannot forge or alter them.
+ * The host directory: hosts sign a `HostAnnouncement` (capacity, price, wallet, addresses,
+ * storage durability, uptime) with their libp2p key and send it to relays on
+ * `/cairn/directory/announce/1.0.0`; clients ask a relay for hosts on
+ * `/cairn/directory/query/1.0.0`. Records are verified on every hop, so a relay can drop or
+ * withhold records but cannot forge or alter them. Relays that audit hosts share what they
+ * observed on `/cairn/directory/scores/1.0.0` (`queryScores`): their own, unsigned, opinion.
  *
  * @example
  * ```ts
@@ -33,6 +35,8 @@ export type {
 export { Directory } from './directory.ts';
 export type { DirectoryInit, HostFilter, PutResult } from './directory.ts';
 export { handleDirectoryProtocols, announce, queryHosts } from './protocol.ts';
+export { handleScoresProtocol, queryScores } from './scores.ts';
+export type { EvidenceSource, HostEvidence, ScoresProtocolInit } from './scores.ts';
 export type {
   AnnounceResponse,
   DirectoryClientNode,

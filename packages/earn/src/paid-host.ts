@@ -105,10 +105,12 @@ export async function ensureRegistered(
       if (now < missing) throw new InsufficientBalanceError(signer.account, 'CAIRN', missing, now);
     }
   }
-  const deadline = () => BigInt(Math.floor(Date.now() / 1000) + 3600);
+  // Permits expire by the chain's clock, not this machine's (they differ on a local chain moved
+  // by time travel, or with a skewed clock): an expired permit is ignored and the pull fails.
+  const deadline = async () => (await signer.publicClient.getBlock()).timestamp + 3600n;
   let action: Registration['action'] = 'unchanged';
   if (!record.registered) {
-    const permit = await signPermit(signer, want.stake, deadline());
+    const permit = await signPermit(signer, want.stake, await deadline());
     await register(signer, {
       peerId,
       pricePerBytePeriod: want.pricePerBytePeriod,
@@ -125,7 +127,7 @@ export async function ensureRegistered(
       action = 'updated';
     }
     if (missing > 0n) {
-      await addCollateral(signer, missing, await signPermit(signer, missing, deadline()));
+      await addCollateral(signer, missing, await signPermit(signer, missing, await deadline()));
       action = 'topped-up';
     }
   }

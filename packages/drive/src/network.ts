@@ -12,9 +12,18 @@ import {
   toMultiaddr,
   type CairnNode,
 } from '@cairn/peer';
-import { queryHosts, type HostFilter, type SignedHostAnnouncement } from '@cairn/peer/directory';
+import {
+  MAX_SCORES_PEERS,
+  queryHosts,
+  queryScores,
+  type HostEvidence,
+  type HostFilter,
+  type SignedHostAnnouncement,
+} from '@cairn/peer/directory';
 import type { Multiaddr } from '@multiformats/multiaddr';
+import { Auditor, cairnAuditorNode, type AuditorInit } from './auditor.ts';
 import { DriveError } from './errors.ts';
+import { mergeEvidence, scoreOf, type ScoreKeeper } from './scores.ts';
 import type { HostInfo, PieceRequest, PutShardRequest, ShardTransport } from './types.ts';
 
 export interface CairnNetworkInit {
@@ -25,6 +34,18 @@ export interface CairnNetworkInit {
   queryTimeoutMs?: number;
   /** Per host while probing before an upload (dial, which may queue, and ping). @default 20_000 */
   probeTimeoutMs?: number;
+  /**
+   * This client's own record of hosts: `probe` and `auditor()` feed it, and `hosts()` scores
+   * hosts from it merged with what the relays observed.
+   */
+  scores?: ScoreKeeper;
+  /**
+   * How much one observation a relay reports counts next to one of our own (0..1); 0 does not
+   * ask relays for their scores at all. @default 0.5
+   */
+  relayScoreWeight?: number;
+  /** Per directory, asking for its scores. @default 5_000 */
+  scoresTimeoutMs?: number;
 }
 
 /** No directory answered. */
@@ -49,17 +70,90 @@ export class CairnNetwork implements ShardTransport {
     this.#init = init;
   }
 
-  /** Hosts the directories list (merged, newest record per host), with free space and price. */
+  /** This client's score keeper, if it was given one. */
+  get scores(): ScoreKeeper | undefined {
+    return this.#init.scores;
+  }
+
+  /**
+   * Hosts the directories list (merged, newest record per host), with free space, price,
+   * persistence and announced uptime, and a `score` from the audits of the relays (each relay's
+   * view, for the hosts it audits) merged with this client's own `scores`. A host nobody has
+   * audited has no score (unknown).
+   */
   async hosts(filter: HostFilter = {}, signal?: AbortSignal): Promise<HostInfo[]> {
     const records = await this.#query({ limit: 100, ...filter }, signal);
-    return records.map((r) => ({
-      peerId: r.peerId,
-      freeCapacity: Number(
-        r.freeCapacity > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : r.freeCapacity,
+    const shared = await this.#relayEvidence(
+      records.map((r) => r.peerId),
+      signal,
+    );
+    const weight = this.#init.relayScoreWeight ?? 0.5;
+    return records.map((r) => {
+      const info: HostInfo = {
+        peerId: r.peerId,
+        freeCapacity: Number(
+          r.freeCapacity > BigInt(Number.MAX_SAFE_INTEGER)
+            ? Number.MAX_SAFE_INTEGER
+            : r.freeCapacity,
+        ),
+        price: r.price,
+        wallet: r.wallet,
+        persistent: r.persistent,
+        ...(r.upSince === undefined ? {} : { upSince: r.upSince }),
+      };
+      const own = this.#init.scores?.evidence(r.peerId);
+      const theirs = shared.get(r.peerId) ?? [];
+      if (own === undefined && theirs.length === 0) return info;
+      const merged = mergeEvidence(own, theirs, { weight });
+      info.score = scoreOf(merged);
+      info.failedAudits = merged.failed;
+      if (merged.latencyMs !== undefined) info.latencyMs = merged.latencyMs;
+      return info;
+    });
+  }
+
+  /**
+   * An auditor of `targets` over this client's node, feeding its `scores` (required), finding
+   * hosts' addresses through the directories. Call `start()` on it, `stop()` when done.
+   */
+  auditor(init: Omit<AuditorInit, 'node' | 'scores' | 'resolve'>): Auditor {
+    const scores = this.#init.scores;
+    if (scores === undefined) throw new TypeError('auditing needs a CairnNetwork with scores');
+    return new Auditor({
+      ...init,
+      node: cairnAuditorNode(this.node),
+      scores,
+      resolve: (peerId, signal) => this.addressesOf(peerId, signal),
+    });
+  }
+
+  /** What each directory that audits hosts has observed of these (none when it does not). */
+  async #relayEvidence(
+    peerIds: string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, HostEvidence[]>> {
+    const out = new Map<string, HostEvidence[]>();
+    if ((this.#init.relayScoreWeight ?? 0.5) <= 0 || peerIds.length === 0) return out;
+    const timeout = this.#init.scoresTimeoutMs ?? 5_000;
+    const batches: string[][] = [];
+    for (let i = 0; i < peerIds.length; i += MAX_SCORES_PEERS)
+      batches.push(peerIds.slice(i, i + MAX_SCORES_PEERS));
+    const results = await Promise.allSettled(
+      this.#init.directories.flatMap((d) =>
+        batches.map((batch) =>
+          queryScores(this.node, toMultiaddr(d), batch, {
+            signal: anySignal(signal, AbortSignal.timeout(timeout)),
+          }),
+        ),
       ),
-      price: r.price,
-      wallet: r.wallet,
-    }));
+    );
+    signal?.throwIfAborted();
+    // A relay that does not audit (or is down) simply adds nothing.
+    for (const r of results) {
+      if (r.status !== 'fulfilled') continue;
+      for (const e of r.value) out.set(e.peerId, [...(out.get(e.peerId) ?? []), e]);
+    }
+    return out;
   }
 
   /**
@@ -76,9 +170,11 @@ export class CairnNetwork implements ShardTransport {
           const addrs = await this.addressesOf(h.peerId, s);
           await this.node.dial(addrs, { signal: s });
           const latencyMs = await this.node.libp2p.services.ping.ping(addrs, { signal: s });
+          this.#init.scores?.record(h.peerId, { kind: 'answered', latencyMs });
           return { ...h, latencyMs };
         } catch {
           signal?.throwIfAborted();
+          this.#init.scores?.record(h.peerId, { kind: 'unreachable' });
           return undefined;
         }
       }),

@@ -8,8 +8,17 @@ export interface HostInfo {
   price?: bigint;
   /** Measured round trip, when known. */
   latencyMs?: number;
-  /** 0..1 from audits (1 = always proved); absent means unknown. */
+  /**
+   * 0..1 from audits (ours and the relays', see `scoreOf`): 0.5 is "no better than unknown",
+   * towards 1 proven and up, towards 0 unreachable or failing proofs; absent means unknown.
+   */
   score?: number;
+  /** Failed storage proofs seen recently (a decayed count; > 0 makes selection avoid the host). */
+  failedAudits?: number;
+  /** The host says its storage survives restarts (persist() granted, or a disk host). */
+  persistent?: boolean;
+  /** The host says it has been up since then (Unix ms), without a restart. */
+  upSince?: number;
   /** The EVM address the host is paid at (signs its quotes). */
   wallet?: string;
 }

@@ -6,6 +6,8 @@ import { toHex } from '@cairn/codec';
 import {
   DealStatus,
   EndReason,
+  abandonDeal,
+  repairBounty,
   getDeal,
   marketBalance,
   marketEvents,
@@ -20,6 +22,7 @@ import {
   getFile,
   hostQuoter,
   putFile,
+  repairFile,
 } from '@cairn/drive';
 import {
   PutRefusedError,
@@ -199,4 +202,44 @@ it('a deal whose put fails after it opened is ended at once and its escrow refun
   expect(result.placements.map((p) => p.dealId)).not.toContain(gone.dealId);
   expect((await getDeal(f.reader, gone.dealId!)).status).toBe(DealStatus.Ended);
   expect(await marketBalance(f.reader, f.client.account)).toBe(balance0 + deal.price);
+}, 120_000);
+
+it('a host that walks away: the repair takes over its failed slot with a new deal and collects the bounty', async () => {
+  const file = crypto.getRandomValues(new Uint8Array(30_000));
+  const net = await network();
+  const put = await putFile(net, () => file, {
+    k: 1,
+    m: 1,
+    paid: { signer: f.client, duration: 5 },
+  });
+  const gone = put.placements[0]!;
+  const quitter = hosts.find((h) => h.node.peerId.toString() === gone.host)!;
+  await abandonDeal(quitter.signer, gone.dealId!);
+  const bounty = await repairBounty(f.reader, gone.dealId!);
+  expect(bounty).toBeGreaterThan(0n);
+  const balance0 = await marketBalance(f.reader, f.client.account);
+  const from = await f.reader.publicClient.getBlockNumber();
+
+  const repaired = await repairFile(await network(), put.link, {
+    paid: { signer: f.client, duration: 5 },
+  });
+  expect(repaired.health.shards[0]!.state).toBe('deal-ended');
+  expect(repaired.health.healthy).toBe(1);
+  const fresh = repaired.repaired[0]!;
+  expect(fresh.shard).toBe(0);
+  expect(put.placements.map((p) => p.host)).not.toContain(fresh.host);
+  const deal = await getDeal(f.reader, fresh.dealId!);
+  expect(deal.status).toBe(DealStatus.Active);
+  expect(deal.root).toBe(`0x${toHex(put.manifest.roots[0]!)}`);
+  const slot = await marketEvents(f.reader, { eventName: 'SlotRepaired', fromBlock: from + 1n });
+  expect(slot.map((e) => [e.args.failedDealId, e.args.newDealId, e.args.bounty])).toEqual([
+    [gone.dealId, fresh.dealId, bounty],
+  ]);
+  expect((await getDeal(f.reader, gone.dealId!)).status).toBe(DealStatus.Repaired);
+  expect(await marketBalance(f.reader, f.client.account)).toBe(balance0 + bounty);
+
+  const got = await getFile(await network(), repaired.link);
+  const parts: Uint8Array[] = [];
+  for await (const chunk of got.body) parts.push(chunk);
+  expect(Buffer.concat(parts)).toEqual(Buffer.from(file));
 }, 120_000);

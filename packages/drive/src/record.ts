@@ -8,6 +8,7 @@
  * record  = "CAIRNREC" || version(1) || varint(len) || sealedManifest || nonce(12) || AES-GCM(placements)
  *           placements key = HKDF(fileKey, "cairn/v1/placements"), AD = the bytes before the nonce
  *           placements = varint(count) || per entry: varint(shard) || varint(len) || peer id multihash
+ *                        || (version 2) varint(deal id + 1, 0 = unpaid)
  * ref     = version(1) || root(32) || varint(recordSize) || count(1) || per hint: varint(len) || peer id multihash
  */
 import {
@@ -29,7 +30,9 @@ import { DriveError } from './errors.ts';
 import type { Placement } from './types.ts';
 
 export const RECORD_MAGIC = utf8.encode('CAIRNREC');
-export const RECORD_VERSION = 1;
+export const RECORD_VERSION = 2;
+/** Records of version 1 (placements without deal ids) are still read. */
+const OLDEST_RECORD_VERSION = 1;
 export const MANIFEST_REF_VERSION = 1;
 /** The record is small: a sealed manifest (<= 64 KiB) and up to 256 placements. */
 export const MAX_RECORD_SIZE = 128 * 1024;
@@ -66,7 +69,13 @@ export async function encodeFileRecord(
     .u8(RECORD_VERSION)
     .lengthPrefixed(sealedManifest);
   const body = new ByteWriter().varint(placements.length);
-  for (const p of placements) body.varint(p.shard).lengthPrefixed(peerIdBytes(p.host));
+  for (const p of placements) {
+    body.varint(p.shard).lengthPrefixed(peerIdBytes(p.host));
+    // v2: the deal paying for the shard, plus one (0: none), so a checker can read its status.
+    if (p.dealId !== undefined && (p.dealId < 0n || p.dealId >= BigInt(Number.MAX_SAFE_INTEGER)))
+      throw new RangeError(`deal id ${p.dealId} out of range`);
+    body.varint(p.dealId === undefined ? 0 : Number(p.dealId) + 1);
+  }
   const nonce = randomBytes(12);
   const ad = head.finish();
   const key = await deriveAesGcmKey(fileKey, undefined, PLACEMENTS_INFO);
@@ -89,17 +98,17 @@ export async function encodeFileRecord(
  */
 export async function openFileRecord(record: Uint8Array, fileKey: Uint8Array): Promise<FileRecord> {
   const r = new ByteReader(record);
-  const { sealedManifest, ad, nonce, sealed } = malformedAsInvalid(() => {
+  const { sealedManifest, ad, nonce, version, sealed } = malformedAsInvalid(() => {
     const magic = r.bytes('magic', RECORD_MAGIC.byteLength);
     if (!magic.every((b, i) => b === RECORD_MAGIC[i]))
       throw new InvalidRecordError('not a Cairn file record');
     const version = r.u8('version');
-    if (version !== RECORD_VERSION)
+    if (version < OLDEST_RECORD_VERSION || version > RECORD_VERSION)
       throw new InvalidRecordError(`file record version ${version} is not supported`);
     const sealedManifest = r.lengthPrefixed('sealed manifest', MAX_RECORD_SIZE);
     const ad = record.subarray(0, r.offset);
     const nonce = r.bytes('nonce', 12);
-    return { sealedManifest, ad, nonce, sealed: r.bytes('placements', r.remaining) };
+    return { sealedManifest, ad, nonce, version, sealed: r.bytes('placements', r.remaining) };
   });
   const manifest = await openManifest(sealedManifest, fileKey);
   const key = await deriveAesGcmKey(fileKey, undefined, PLACEMENTS_INFO);
@@ -122,7 +131,9 @@ export async function openFileRecord(record: Uint8Array, fileKey: Uint8Array): P
     const out: Placement[] = [];
     for (let i = 0; i < count; i++) {
       const shard = p.varint('shard', n - 1);
-      out.push({ shard, host: peerIdText(p.lengthPrefixed('host', 128)) });
+      const host = peerIdText(p.lengthPrefixed('host', 128));
+      const deal = version >= 2 ? p.varint('deal') : 0;
+      out.push({ shard, host, ...(deal > 0 ? { dealId: BigInt(deal - 1) } : {}) });
     }
     p.end('placements');
     return out;

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { RelayAuditConfig } from './audits.ts';
 
 /** Everything `startRelay` can be told. Every field has a default. */
 export interface RelayConfig {
@@ -47,6 +48,14 @@ export interface RelayConfig {
    * runs a watcher that reports missed proofs and collects the reporter's share.
    */
   reporterKeyFile?: string;
+  /**
+   * Off-chain audits of the hosts that hold a reservation here (liveness; storage too with the
+   * watcher), shared with clients on `/cairn/directory/scores/1.0.0`; false: none.
+   * @default { intervalMs: 5 minutes }
+   */
+  audit?: RelayAuditConfig | false;
+  /** Where the audit scores are kept across restarts (JSON); without it they start afresh. */
+  scoresFile?: string;
   /** Log lines (start-up, errors). @default silent */
   log?(msg: string): void;
 }
@@ -55,6 +64,8 @@ export const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/9090/ws';
 export const DEFAULT_HTTP_PORT = 8080;
 export const DEFAULT_APP_DIR = fileURLToPath(new URL('../../build/', import.meta.url));
 export const DEFAULT_IDENTITY_FILE = join(homedir(), '.cairn', 'relay', 'identity.key');
+export const DEFAULT_SCORES_FILE = join(homedir(), '.cairn', 'relay', 'scores.json');
+export const DEFAULT_AUDIT_INTERVAL_S = 300;
 
 export const HELP = `Usage: cairn-relay [options]
 
@@ -71,7 +82,7 @@ Options (environment variable in brackets):
   --no-app                    serve no app (only /healthz and /metrics)
   --identity-file <file>      persistent libp2p key, created with mode 0600 [CAIRN_RELAY_IDENTITY_FILE]
                               default ~/.cairn/relay/identity.key
-  --ephemeral                 new identity each start (no identity file)
+  --ephemeral                 new identity each start (no identity file, no scores file)
   --tls-cert <file>           PEM certificate: WebSocket listeners become wss [CAIRN_RELAY_TLS_CERT]
   --tls-key <file>            PEM private key [CAIRN_RELAY_TLS_KEY]
   --peer <multiaddr>          another relay to share the directory with, repeatable [CAIRN_RELAY_PEERS]
@@ -83,6 +94,10 @@ Options (environment variable in brackets):
                               [CAIRN_RELAY_CHAIN_CONFIG]
   --reporter-key <file>       with --chain-config: a funded account's key (mode 0600); the relay then
                               reports missed proofs and earns the reporter's share [CAIRN_RELAY_REPORTER_KEY]
+  --audit-interval <seconds>  audit each host that reaches the relay this often, 0 for never
+                              [CAIRN_RELAY_AUDIT_INTERVAL] default ${DEFAULT_AUDIT_INTERVAL_S}
+  --scores-file <file>        audit scores kept across restarts [CAIRN_RELAY_SCORES_FILE]
+                              default ~/.cairn/relay/scores.json
   -h, --help                  show this help
 `;
 
@@ -130,6 +145,8 @@ export function parseRelayArgs(
       'max-directory-entries': { type: 'string' },
       'chain-config': { type: 'string' },
       'reporter-key': { type: 'string' },
+      'audit-interval': { type: 'string' },
+      'scores-file': { type: 'string' },
     },
   });
   if (values.help === true) return { help: true };
@@ -145,6 +162,14 @@ export function parseRelayArgs(
     chainFile == null
       ? undefined
       : (JSON.parse(readFileSync(chainFile, 'utf8')) as Record<string, unknown>);
+  const auditInterval =
+    int('--audit-interval', values['audit-interval']) ??
+    int('CAIRN_RELAY_AUDIT_INTERVAL', env.CAIRN_RELAY_AUDIT_INTERVAL) ??
+    DEFAULT_AUDIT_INTERVAL_S;
+  const scoresFile =
+    values['scores-file'] ??
+    env.CAIRN_RELAY_SCORES_FILE ??
+    (values.ephemeral === true ? undefined : DEFAULT_SCORES_FILE);
   const config: RelayConfig = {
     listen: values.listen ?? list(env.CAIRN_RELAY_LISTEN) ?? [DEFAULT_LISTEN],
     announce: values.announce ?? list(env.CAIRN_RELAY_ANNOUNCE),
@@ -178,6 +203,8 @@ export function parseRelayArgs(
       int('CAIRN_RELAY_MAX_DIRECTORY_ENTRIES', env.CAIRN_RELAY_MAX_DIRECTORY_ENTRIES),
     ...(chain ? { chain } : {}),
     ...(reporterKeyFile ? { reporterKeyFile } : {}),
+    audit: auditInterval === 0 ? false : { intervalMs: auditInterval * 1000 },
+    ...(scoresFile != null ? { scoresFile } : {}),
   };
   return { help: false, config };
 }

@@ -4,8 +4,8 @@
  * The Cairn relay: a Node libp2p server that helps browsers find and reach each other.
  * It runs circuit relay v2 for signalling and connection set-up only (relayed connections stay
  * limited in bytes and time, so shards never flow through it), keeps the host directory and
- * shares it with other relays over gossipsub, and serves the built app over HTTP with
- * `/healthz` and `/metrics`.
+ * shares it with other relays over gossipsub, audits the hosts that reach it and shares their
+ * scores, and serves the built app over HTTP with `/healthz` and `/metrics`.
  *
  * @example
  * ```ts
@@ -48,6 +48,8 @@ import {
   queryHosts,
 } from '@cairn/peer/directory';
 import type { DirectoryProtocols } from '@cairn/peer/directory';
+import type { AuditShard, ScoreKeeper } from '@cairn/drive';
+import type { RelayAudits, ShardsOf } from './audits.ts';
 import { DEFAULT_HTTP_PORT, DEFAULT_LISTEN } from './config.ts';
 import type { RelayConfig } from './config.ts';
 import { DirectoryGossip } from './gossip.ts';
@@ -57,12 +59,14 @@ import { createRelayMetrics, type RelayMetrics } from './metrics.ts';
 import { streamMetrics } from './stream-metrics.ts';
 
 export type { RelayConfig } from './config.ts';
+export type { RelayAuditConfig } from './audits.ts';
 export {
   parseRelayArgs,
   HELP,
   DEFAULT_LISTEN,
   DEFAULT_HTTP_PORT,
   DEFAULT_APP_DIR,
+  DEFAULT_SCORES_FILE,
 } from './config.ts';
 export { loadOrCreateIdentity } from './identity.ts';
 export type { CairnClientConfig } from './http.ts';
@@ -79,6 +83,8 @@ export type RelayNode = Libp2p<RelayServices>;
 export interface Relay {
   node: RelayNode;
   directory: Directory;
+  /** What the relay's audits found, per host (undefined when it does not audit). */
+  scores: ScoreKeeper | undefined;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:8080 */
   httpUrl: string;
   /** The relay's libp2p addresses, each ending in /p2p/<peer id>. */
@@ -128,7 +134,9 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
       directory.prune();
       return directory.size;
     },
+    scoredHosts: () => audits?.scores.size ?? 0,
   });
+  let audits: RelayAudits | undefined;
 
   // The relay server exposes no byte counts, so count what arrives on its streams: data a
   // source sends arrives on its hop stream, data a destination sends arrives on the stop stream
@@ -289,17 +297,30 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
   prune.unref();
 
   // With a chain and a funded key: report missed proofs (the reporter's share pays for the gas).
-  let watcher: { stop(): Promise<void> } | undefined;
-  if (config.chain != null && config.reporterKeyFile != null) {
-    try {
+  let watcher: RelayWatcher | undefined;
+  try {
+    if (config.chain != null && config.reporterKeyFile != null)
       watcher = await startWatcher(config.chain, config.reporterKeyFile, log, metrics);
-    } catch (err) {
-      clearInterval(redial);
-      clearInterval(prune);
-      server.close();
-      await node.stop();
-      throw err;
+    // Off-chain audits of the hosts that reach us, storage ones when the watcher knows the deals.
+    if (config.audit !== false) {
+      const { startRelayAudits } = await import('./audits.ts');
+      audits = await startRelayAudits({
+        node,
+        directory,
+        metrics,
+        config: config.audit ?? {},
+        ...(config.scoresFile != null ? { scoresFile: config.scoresFile } : {}),
+        ...(watcher != null ? { shardsOf: watcher.shardsOf } : {}),
+        log,
+      });
     }
+  } catch (err) {
+    clearInterval(redial);
+    clearInterval(prune);
+    server.close();
+    await watcher?.stop().catch(() => {});
+    await node.stop();
+    throw err;
   }
 
   log(
@@ -310,6 +331,9 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
   return {
     node,
     directory,
+    get scores() {
+      return audits?.scores;
+    },
     httpUrl,
     get multiaddrs() {
       return multiaddrs();
@@ -318,6 +342,7 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
       stopping ??= (async () => {
         clearInterval(redial);
         clearInterval(prune);
+        await audits?.stop().catch(() => {});
         await watcher?.stop().catch(() => {});
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
@@ -331,14 +356,25 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
   };
 }
 
-/** The relay's watcher: loaded lazily, so a relay without a chain never loads viem. */
+interface RelayWatcher {
+  stop(): Promise<void>;
+  /** Shards of a host's live deals to audit off chain (a few, at random). */
+  shardsOf: ShardsOf;
+}
+
+/** Live deals of one host audited per round, at most (one of them, at random, per audit). */
+const DEALS_PER_HOST = 8;
+/** New deals looked up on chain per host and round, at most (the rest next round). */
+const DEAL_LOOKUPS_PER_ROUND = 16;
+
+/** The relay's watcher: loaded lazily, so a relay without a chain never loads the chain code. */
 async function startWatcher(
   chain: Record<string, unknown>,
   keyFile: string,
   log: (msg: string) => void,
   metrics: RelayMetrics,
-): Promise<{ stop(): Promise<void> }> {
-  const { createChainReader, createChainSigner, parseChainConfig } =
+): Promise<RelayWatcher> {
+  const { createChainReader, createChainSigner, currentPeriod, getDeal, parseChainConfig } =
     await import('@cairn/contracts');
   const { accountFromKeyFile } = await import('@cairn/contracts/node');
   const { Watcher } = await import('@cairn/earn');
@@ -358,5 +394,56 @@ async function startWatcher(
   });
   await watcher.start();
   log(`watching deals on chain ${config.chainId} as ${signer.account}`);
-  return watcher;
+
+  // Root, size and leaf size of a deal never change: look each up once.
+  const shards = new Map<bigint, AuditShard>();
+  let period: { value: bigint; at: number } | undefined;
+  const shardsOf: ShardsOf = async (wallet, signal) => {
+    if (period === undefined || Date.now() - period.at > 5_000) {
+      const value = await withTimeout(currentPeriod(reader), 10_000, 'current period');
+      period = { value, at: Date.now() };
+    }
+    const now = period.value;
+    const live = watcher.deals();
+    if (shards.size > 2 * live.length + 64) {
+      const ids = new Set(live.map((d) => d.id));
+      for (const id of shards.keys()) if (!ids.has(id)) shards.delete(id);
+    }
+    // Only deals that have begun: from its start period the chain itself expects the shard.
+    const mine = live.filter(
+      (d) => d.host.toLowerCase() === wallet.toLowerCase() && d.start <= now && now < d.end,
+    );
+    const picked = shuffle(mine).slice(0, DEALS_PER_HOST);
+    const out: AuditShard[] = [];
+    let lookups = 0;
+    for (const d of picked) {
+      let shard = shards.get(d.id);
+      if (shard === undefined) {
+        if (signal.aborted || lookups++ >= DEAL_LOOKUPS_PER_ROUND) continue;
+        const deal = await withTimeout(getDeal(reader, d.id), 10_000, `deal ${d.id}`);
+        shard = { root: deal.root.slice(2), size: Number(deal.size), leafSize: deal.leafSize };
+        shards.set(d.id, shard);
+      }
+      out.push(shard);
+    }
+    return out;
+  };
+  return { stop: () => watcher.stop(), shardsOf };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function shuffle<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }

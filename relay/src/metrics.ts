@@ -10,6 +10,7 @@ export interface RelayMetrics {
   relayedCircuits: Counter;
   announcements: Counter<'source' | 'result'>;
   missesReported: Counter;
+  audits: Counter<'type' | 'result'>;
 }
 
 export interface RelayGauges {
@@ -17,6 +18,8 @@ export interface RelayGauges {
   peers(): number;
   reservations(): number;
   directoryHosts(): number;
+  /** Hosts the relay's score keeper remembers (0 when it does not audit). */
+  scoredHosts(): number;
 }
 
 export function createRelayMetrics(gauges: RelayGauges): RelayMetrics {
@@ -36,11 +39,24 @@ export function createRelayMetrics(gauges: RelayGauges): RelayMetrics {
   gauge('cairn_relay_connected_peers', 'Distinct peers with an open connection', gauges.peers);
   gauge('cairn_relay_reservations', 'Active circuit relay v2 reservations', gauges.reservations);
   gauge('cairn_directory_hosts', 'Live host announcements in the directory', gauges.directoryHosts);
+  gauge(
+    'cairn_relay_scored_hosts',
+    'Hosts with audit evidence in the relay score keeper',
+    gauges.scoredHosts,
+  );
   return {
     registry,
     missesReported: new Counter({
       name: 'cairn_relay_misses_reported_total',
       help: 'Missed proofs this relay reported on chain (its watcher; 0 without a chain and key)',
+      registers: [registry],
+    }),
+    audits: new Counter({
+      name: 'cairn_relay_audits_total',
+      help:
+        'Off-chain audits the relay ran, by type (storage: a proof of a deal shard; liveness: a ' +
+        'ping) and result (passed, failed: answered without a valid proof, unreachable)',
+      labelNames: ['type', 'result'],
       registers: [registry],
     }),
     relayedBytes: new Counter({

@@ -129,6 +129,14 @@ export class Watcher extends ChainLoop<WatcherState, WatcherEvent> {
     };
   }
 
+  /**
+   * The live deals it follows (copies): id, host wallet, first period and end period (exclusive).
+   * Relays pick deals to audit off chain from here.
+   */
+  deals(): { id: bigint; host: Address; start: bigint; end: bigint }[] {
+    return [...this.#deals.values()].map(({ id, host, start, end }) => ({ id, host, start, end }));
+  }
+
   protected initialState(): WatcherState {
     return {
       v: 1,

@@ -1,8 +1,8 @@
 // Paid storage over the real network and a real chain: hosts registered in the market (anvil)
 // sign quotes over libp2p and admit a put only for a funded deal naming them and that exact root;
 // the client opens all of a file's deals in one transaction, then sends the shards.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { toHex } from '@cairn/codec';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shardSetOf, toHex } from '@cairn/codec';
 import {
   DealStatus,
   EndReason,
@@ -23,6 +23,11 @@ import {
   hostQuoter,
   putFile,
   repairFile,
+  repairShards,
+  DurabilityKeeper,
+  RepairBusyError,
+  type KeeperEvent,
+  type KeeperStore,
 } from '@cairn/drive';
 import {
   PutRefusedError,
@@ -243,3 +248,118 @@ it('a host that walks away: the repair takes over its failed slot with a new dea
   for await (const chunk of got.body) parts.push(chunk);
   expect(Buffer.concat(parts)).toEqual(Buffer.from(file));
 }, 120_000);
+
+describe('a repair cut short is finished or undone by the keeper', () => {
+  /** An in-memory journal that outlives the "crashed" repair (as IndexedDB would). */
+  function journal(): KeeperStore & { data: Map<string, string> } {
+    const data = new Map<string, string>();
+    return {
+      data,
+      get: async (k) => data.get(k),
+      set: async (k, v) => void (v === undefined ? data.delete(k) : data.set(k, v)),
+    };
+  }
+
+  /** A paid file whose shard 0's host walked away (its deal failed). */
+  async function damagedFile() {
+    const file = crypto.getRandomValues(new Uint8Array(25_000));
+    const put = await putFile(await network(), () => file, {
+      k: 1,
+      m: 1,
+      paid: { signer: f.client, duration: 5 },
+    });
+    const gone = put.placements[0]!;
+    const quitter = hosts.find((h) => h.node.peerId.toString() === gone.host)!;
+    await abandonDeal(quitter.signer, gone.dealId!);
+    return { file, put, failedDeal: gone.dealId! };
+  }
+
+  function journaling(store: KeeperStore, id: string, link: string) {
+    const deals: { shard: number; host: string; dealId: string }[] = [];
+    return async (
+      _pass: number,
+      targets: ReadonlyMap<number, string>,
+      ids: ReadonlyMap<number, bigint>,
+    ) => {
+      for (const [shard, dealId] of ids)
+        deals.push({ shard, host: targets.get(shard)!, dealId: `${dealId}` });
+      await store.set(`cairn/repair/${id}`, JSON.stringify({ link, deals }));
+    };
+  }
+
+  it('deals opened but no byte sent: the keeper ends them, then repairs afresh', async () => {
+    const { file, put, failedDeal } = await damagedFile();
+    const store = journal();
+    const record = journaling(store, 'photo', put.link);
+    const net = await network();
+    const err = await repairShards(net, shardSetOf(put.manifest), put.placements, {
+      lost: [0],
+      paid: { signer: f.client, duration: 5, repairOf: new Map([[0, failedDeal]]) },
+      onDeals: async (...args) => {
+        await record(...args);
+        throw new Error('the tab closed');
+      },
+    }).catch((e: Error) => e);
+    expect((err as Error).message).toBe('the tab closed');
+    const orphan = BigInt(JSON.parse(store.data.get('cairn/repair/photo')!).deals[0].dealId);
+    expect((await getDeal(f.reader, orphan)).status).toBe(DealStatus.Active);
+
+    const events: KeeperEvent[] = [];
+    let link = put.link;
+    const keeper = new DurabilityKeeper({
+      network: await network(),
+      files: () => [{ id: 'photo', link }],
+      journal: store,
+      paid: { signer: f.client, duration: 5 },
+      onLinkChanged: (_id, l) => void (link = l),
+      onEvent: (e) => events.push(e),
+      check: { timeoutMs: 8000 },
+    });
+    await keeper.runOnce();
+    expect(events.map((e) => e.type)).toEqual(['resumed', 'checked', 'repaired']);
+    expect(events[0]).toMatchObject({ adopted: [], ended: [orphan] });
+    expect((await getDeal(f.reader, orphan)).status).toBe(DealStatus.Ended);
+    expect(store.data.size).toBe(0);
+    expect(link).not.toBe(put.link);
+    const got = await getFile(await network(), link);
+    const parts: Uint8Array[] = [];
+    for await (const chunk of got.body) parts.push(chunk);
+    expect(Buffer.concat(parts)).toEqual(Buffer.from(file));
+  }, 180_000);
+
+  it('shards stored but the new link never published: the keeper adopts them', async () => {
+    const { file, put, failedDeal } = await damagedFile();
+    const store = journal();
+    const done = await repairShards(await network(), shardSetOf(put.manifest), put.placements, {
+      lost: [0],
+      paid: { signer: f.client, duration: 5, repairOf: new Map([[0, failedDeal]]) },
+      onDeals: journaling(store, 'notes', put.link),
+    });
+    // ...and the tab closed before the record was published.
+    const events: KeeperEvent[] = [];
+    let link = put.link;
+    const keeper = new DurabilityKeeper({
+      network: await network(),
+      files: () => [{ id: 'notes', link }],
+      journal: store,
+      paid: { signer: f.client, duration: 5 },
+      onLinkChanged: (_id, l) => void (link = l),
+      onEvent: (e) => events.push(e),
+    });
+    await keeper.runOnce();
+    expect(events.map((e) => e.type)).toEqual(['resumed', 'checked']);
+    expect(events[0]).toMatchObject({
+      adopted: done.repaired.map(({ shard, host, dealId }) => ({ shard, host, dealId })),
+      ended: [],
+    });
+    expect((events[1] as { health: { healthy: number } }).health.healthy).toBe(2);
+    const got = await getFile(await network(), link);
+    const parts: Uint8Array[] = [];
+    for await (const chunk of got.body) parts.push(chunk);
+    expect(Buffer.concat(parts)).toEqual(Buffer.from(file));
+    // A second keeper on the same file at the same time is refused, not run twice.
+    const again = keeper.keep({ id: 'notes', link });
+    await expect(keeper.keep({ id: 'notes', link })).rejects.toBeInstanceOf(RepairBusyError);
+    await again;
+  }, 180_000);
+});

@@ -19,3 +19,4 @@ export * from './share.ts';
 export * from './deals.ts';
 export * from './health.ts';
 export * from './repair.ts';
+export * from './keeper.ts';

@@ -55,6 +55,15 @@ export interface PlaceInit {
    * pass (e.g. the source file changed): every put is then aborted.
    */
   source: (shards: readonly number[]) => AsyncIterable<readonly Uint8Array[]>;
+  /**
+   * The pass's deals are open, before any byte is sent: shard → host, shard → deal id. A caller
+   * that must survive a crash journals them here (to resume or end them later).
+   */
+  onDeals?: (
+    pass: number,
+    targets: ReadonlyMap<number, string>,
+    ids: ReadonlyMap<number, bigint>,
+  ) => void | Promise<void>;
   /** A pass begins (0 = the first). */
   onPass?: (pass: number) => void;
   /** Shards placed so far (all passes). */
@@ -106,11 +115,21 @@ export async function placeShards(init: PlaceInit): Promise<Map<number, Placemen
       }
     }
     if (targets.size === 0) continue;
+    if (opened?.ids?.size) await init.onDeals?.(pass, targets, opened.ids);
     init.onPass?.(pass);
     const before = placements.size;
-    const results = await sendPass(init, targets, opened?.deals, (count) =>
-      init.onStored?.(before + count),
-    );
+    let results: Map<number, PassResult>;
+    try {
+      results = await sendPass(init, targets, opened?.deals, (count) =>
+        init.onStored?.(before + count),
+      );
+    } catch (err) {
+      // Interrupted (aborted, or the source failed): the pass is rolled back. Its deals are ended
+      // so no escrow stays on a deal whose shard may not have arrived.
+      const ids = [...(opened?.ids?.values() ?? [])];
+      if (ids.length && opened?.end) await opened.end(ids).catch(() => {});
+      throw err;
+    }
     const unused: bigint[] = [];
     for (const [shard, result] of results) {
       const dealId = opened?.ids?.get(shard);

@@ -11,7 +11,7 @@ import { pieceFetcher } from './download.ts';
 import { DriveError, NotEnoughHostsError } from './errors.ts';
 import { checkHealth, type CheckOptions, type FileHealth } from './health.ts';
 import type { CairnNetwork } from './network.ts';
-import { placeShards } from './place.ts';
+import { placeShards, type PlaceInit } from './place.ts';
 import { openLink, publishRecord } from './share.ts';
 import type { Placement } from './types.ts';
 
@@ -42,6 +42,8 @@ export interface RepairShardsOptions {
   probe?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: RepairProgress) => void;
+  /** The new deals are open, before any byte is sent (journal them to survive a crash). */
+  onDeals?: PlaceInit['onDeals'];
 }
 
 export interface RepairResult {
@@ -118,6 +120,7 @@ export async function repairShards(
         yield pieces;
       }
     },
+    ...(options.onDeals ? { onDeals: options.onDeals } : {}),
     onPass: (pass) => (phase = pass === 0 ? 'rebuilding' : 'retrying'),
     onStored: (count) => ((stored = count), progress()),
   });

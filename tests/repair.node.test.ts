@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MerkleTree, layoutOfManifest, shardSetOf, toHex } from '@cairn/codec';
 import {
+  DurabilityKeeper,
   RepairFailedError,
+  type KeeperEvent,
   checkHealth,
   getFile,
   openLink,
@@ -106,3 +108,44 @@ it('refuses to repair from fewer than k shards, and a healthy file is left alone
   expect(same.repaired).toEqual([]);
   expect(same.link).toBe(fresh.link);
 }, 120_000);
+
+it('the keeper repairs automatically once hosts lost one by one bring it to the threshold', async () => {
+  for (const h of net.hosts) h.store.faults = {};
+  const data = randomFile(1 * MiB + 5);
+  const put = await putFile(await net.client(), () => data, { k: 2, m: 2 });
+  let link = put.link;
+  const events: KeeperEvent[] = [];
+  const keeper = new DurabilityKeeper({
+    network: await net.client(),
+    files: () => [{ id: 'video', link }],
+    threshold: 3,
+    check: { timeoutMs: 6000 },
+    onLinkChanged: (_id, l) => void (link = l),
+    onEvent: (e) => events.push(e),
+  });
+  const healthy = () =>
+    events
+      .filter((e) => e.type === 'checked')
+      .map((e) => (e.type === 'checked' ? e.health.healthy : -1));
+  const holder = (shard: number) =>
+    net.hosts.find((h) => h.peerId === put.placements[shard]!.host)!;
+
+  await keeper.runOnce();
+  await holder(3).stop();
+  await keeper.runOnce();
+  expect(healthy()).toEqual([4, 3]);
+  expect(link).toBe(put.link);
+  await holder(1).stop();
+  await keeper.runOnce();
+  expect(healthy()).toEqual([4, 3, 2]);
+  const repaired = events.find((e) => e.type === 'repaired');
+  expect(repaired && repaired.type === 'repaired' && repaired.repaired.map((p) => p.shard)).toEqual(
+    [1, 3],
+  );
+  expect(link).not.toBe(put.link);
+  await keeper.runOnce();
+  expect(healthy()).toEqual([4, 3, 2, 4]);
+  expect(events.some((e) => e.type === 'error')).toBe(false);
+  const got = await getFile(await net.client(), link);
+  expect(sha(await collect(got.body))).toBe(sha(data));
+}, 240_000);

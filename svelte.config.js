@@ -10,6 +10,9 @@ const config = {
       src: 'app',
       assets: 'static',
     },
+    // The layout registers it through workbox-window, to announce updates instead of applying
+    // them silently.
+    serviceWorker: { register: false },
   },
 };
 

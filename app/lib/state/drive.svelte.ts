@@ -1,0 +1,424 @@
+/**
+ * The drive: its file list (the index, sealed on this device and on hosts), uploads and
+ * downloads. Transfers live here, not in a page, so they keep going while the user browses the
+ * app. Uploads run one at a time (each already keeps every host busy).
+ */
+import { toHex } from '@cairn/codec';
+import { DealStatus, endDeal, getDeal, marketGenesis } from '@cairn/contracts';
+import { download, openLink, putFile, type OpenedFile } from '@cairn/drive';
+import { idbGet, idbSet } from '../idb.ts';
+import { findIndex, publishIndex, retireIndex, type IndexCopy } from '../drive/index-store.ts';
+import {
+  emptyIndex,
+  indexKey,
+  mergeIndexes,
+  openIndex,
+  sealIndex,
+  type DriveFile,
+  type DriveIndex,
+} from '../drive/index-format.ts';
+import { saveStream, type SaveMethod } from '../save.ts';
+import { codecWorker } from '../worker.ts';
+import { isPaidHost, net, type AppNetwork } from './network.svelte.ts';
+import { session } from './session.svelte.ts';
+import { Transfer, describe } from './transfer.svelte.ts';
+
+/** How long uploads are paid for: 30 days, within what hosts quote for (10,000 periods). */
+const STORAGE_SECONDS = 30 * 24 * 3600;
+const MAX_DEAL_PERIODS = 10_000;
+
+export interface Health {
+  alive: number;
+  n: number;
+  k: number;
+  checkedAt: number;
+}
+
+interface StoredIndex {
+  sealed: Uint8Array;
+  copy?: IndexCopy;
+}
+
+class DriveState {
+  index = $state.raw<DriveIndex>(emptyIndex());
+  uploads = $state<Transfer[]>([]);
+  downloads = $state<Transfer[]>([]);
+  health = $state<Record<string, Health>>({});
+  /** Where the index stands off the device. */
+  backup = $state<'none' | 'pending' | 'saving' | 'saved' | 'failed' | 'local-only'>('none');
+  backupHosts = $state(0);
+  backupError = $state<string | null>(null);
+  restoreStep = $state<string | null>(null);
+
+  #key: CryptoKey | undefined;
+  #copy: IndexCopy | undefined;
+  #queue: { transfer: Transfer; file: File }[] = [];
+  #running = false;
+  #publishing: Promise<void> | undefined;
+  #republish = false;
+
+  get files(): DriveFile[] {
+    return this.index.files;
+  }
+
+  get busy(): boolean {
+    return this.uploads.some((u) => u.status === 'queued' || u.status === 'running');
+  }
+
+  /** After sign-in: the index kept on this device, if any. */
+  async load(): Promise<void> {
+    const keys = session.keys;
+    if (!keys) return;
+    this.#key = await indexKey(keys.driveKey);
+    this.index = emptyIndex();
+    this.#copy = undefined;
+    this.backup = 'none';
+    const stored = await idbGet<StoredIndex>('index', keys.wallet.address);
+    if (stored) {
+      this.index = await openIndex(stored.sealed, this.#key);
+      this.#copy = stored.copy;
+      this.backup = stored.copy ? 'saved' : this.index.files.length ? 'pending' : 'none';
+      this.backupHosts = stored.copy?.holders.length ?? 0;
+    }
+    void this.checkAllHealth();
+  }
+
+  /** Finds the drive's index on the network from the phrase's account (and the paying wallet). */
+  async restoreFromNetwork(): Promise<boolean> {
+    const reader = session.reader;
+    if (!reader || !this.#key || !session.account) {
+      this.restoreStep = 'This network has no chain, so a drive cannot be found from its phrase.';
+      return false;
+    }
+    const accounts = [...new Set([session.account, session.payer ?? session.account])];
+    const network = await net.network('any', session.keys?.peer.privateKey);
+    const found = await findIndex(network, reader, accounts, this.#key, {
+      onStep: (s) => (this.restoreStep = s),
+    });
+    if (!found) {
+      this.restoreStep = 'No file list was found for this phrase.';
+      return false;
+    }
+    this.index = mergeIndexes(this.index, found.index);
+    this.#copy = found.copy;
+    this.backup = 'saved';
+    this.backupHosts = found.copy.holders.length;
+    await this.#saveLocal();
+    this.restoreStep = `Found ${found.index.files.length} file(s).`;
+    void this.checkAllHealth();
+    return true;
+  }
+
+  addFiles(files: Iterable<File>): void {
+    for (const file of files) {
+      const transfer = new Transfer('upload', file.name, file.size);
+      this.uploads = [transfer, ...this.uploads];
+      this.#queue.push({ transfer, file });
+    }
+    void this.#drain();
+  }
+
+  clearFinished(): void {
+    this.uploads = this.uploads.filter((u) => u.status === 'queued' || u.status === 'running');
+    this.downloads = this.downloads.filter((d) => d.status === 'running');
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        const { transfer, file } = this.#queue.shift()!;
+        if (transfer.controller.signal.aborted) {
+          transfer.fail(transfer.controller.signal.reason);
+          continue;
+        }
+        await this.#upload(transfer, file);
+      }
+    } finally {
+      this.#running = false;
+    }
+    if (this.backup === 'pending') void this.publish();
+  }
+
+  async #upload(t: Transfer, file: File): Promise<void> {
+    t.status = 'running';
+    t.phase = 'Finding hosts';
+    try {
+      const identity = session.keys?.peer.privateKey;
+      const chain = net.config?.chain ?? null;
+      const signer = session.payerSigner;
+      const all = await (await net.network('any', identity)).hosts({ limit: 100 });
+      const paidHosts = all.filter(isPaidHost);
+      const paid = chain !== null && signer !== undefined && paidHosts.length >= 2;
+      const pool = paid ? paidHosts : all.filter((h) => !isPaidHost(h));
+      if (pool.length < 2)
+        throw Object.assign(new Error('not enough hosts'), { name: 'NotEnoughHostsError' });
+      const n = Math.min(pool.length, 20);
+      const k = Math.max(1, Math.floor(n / 2));
+      const duration = chain
+        ? Math.min(MAX_DEAL_PERIODS, Math.ceil(STORAGE_SECONDS / chain.periodSeconds))
+        : 0;
+      const network = await net.network(paid ? 'paid' : 'free', identity);
+      const worker = codecWorker();
+      const result = await putFile(network, () => file.stream(), {
+        k,
+        m: n - k,
+        size: file.size,
+        name: file.name,
+        ...(file.type && /^[\x20-\x7e]{1,255}$/.test(file.type) ? { mimeType: file.type } : {}),
+        modified: file.lastModified,
+        baseUrl: `${location.origin}/s`,
+        ...(worker ? { engine: worker.engine } : {}),
+        ...(paid ? { paid: { signer: signer!, duration } } : {}),
+        signal: t.controller.signal,
+        onProgress: (p) => {
+          // Both passes read the whole file: the first only hashes, the second sends.
+          const done = p.phase === 'hashing' ? p.bytes : file.size + p.bytes;
+          const label =
+            p.phase === 'hashing'
+              ? 'Encrypting and fingerprinting'
+              : p.phase === 'retrying'
+                ? 'Retrying on other hosts'
+                : `Sending to hosts (${p.shardsStored}/${p.shards} stored)`;
+          t.report(label, Math.min(done, 2 * file.size), 2 * file.size || 1);
+        },
+      });
+      t.phase = 'Saving the file list';
+      const entry: DriveFile = {
+        id: toHex(result.recordRoot),
+        fragment: result.link.slice(result.link.indexOf('#') + 1),
+        name: file.name,
+        size: file.size,
+        type: file.type,
+        addedAt: Date.now(),
+        k,
+        n,
+        shards: result.placements.map((p) => ({
+          shard: p.shard,
+          host: p.host,
+          ...(p.dealId !== undefined ? { deal: p.dealId.toString() } : {}),
+        })),
+      };
+      if (paid) Object.assign(entry, await this.#dealTerms(entry));
+      await this.#change((index) => ({ ...index, files: [entry, ...index.files] }));
+      this.health = { ...this.health, [entry.id]: { alive: n, n, k, checkedAt: Date.now() } };
+      t.finish(`${location.origin}/s#${entry.fragment}`);
+    } catch (err) {
+      t.fail(err);
+    }
+  }
+
+  /** Cost and end of a file's deals, read from the chain. */
+  async #dealTerms(file: DriveFile): Promise<Partial<DriveFile>> {
+    const reader = session.reader;
+    const ids = file.shards.flatMap((s) => (s.deal ? [BigInt(s.deal)] : []));
+    if (!reader || ids.length === 0) return {};
+    const deals = await Promise.all(ids.map((id) => getDeal(reader, id)));
+    const cost = deals.reduce((sum, d) => sum + d.price, 0n);
+    const genesis = await marketGenesis(reader);
+    const end = deals.reduce((max, d) => {
+      const e = d.start + BigInt(d.duration);
+      return e > max ? e : max;
+    }, 0n);
+    const endsAt = Number(genesis + end * BigInt(reader.config.periodSeconds)) * 1000;
+    return { cost: cost.toString(), endsAt };
+  }
+
+  /** Applies a change to the index, keeps it on this device, and schedules the backup. */
+  async #change(fn: (index: DriveIndex) => DriveIndex): Promise<void> {
+    const next = fn(this.index);
+    this.index = { ...next, version: this.index.version + 1, updatedAt: Date.now() };
+    await this.#saveLocal();
+    this.backup = 'pending';
+    if (!this.#running) void this.publish();
+  }
+
+  async #saveLocal(): Promise<void> {
+    if (!this.#key || !session.account) return;
+    const sealed = await sealIndex($state.snapshot(this.index) as DriveIndex, this.#key);
+    await idbSet('index', session.account, {
+      sealed,
+      ...(this.#copy ? { copy: this.#copy } : {}),
+    } satisfies StoredIndex);
+  }
+
+  /** Stores the current index on hosts (paid), then retires the copy it replaces. */
+  publish(): Promise<void> {
+    if (this.#publishing) {
+      this.#republish = true;
+      return this.#publishing;
+    }
+    this.#publishing = (async () => {
+      do {
+        this.#republish = false;
+        await this.#publishOnce();
+      } while (this.#republish);
+    })().finally(() => (this.#publishing = undefined));
+    return this.#publishing;
+  }
+
+  async #publishOnce(): Promise<void> {
+    if (!this.#key) return;
+    const chain = net.config?.chain ?? null;
+    const signer = session.payerSigner;
+    this.backup = 'saving';
+    this.backupError = null;
+    try {
+      const sealed = await sealIndex($state.snapshot(this.index) as DriveIndex, this.#key);
+      const paid = chain !== null && signer !== undefined;
+      const network = await net.network(paid ? 'paid' : 'free', session.keys?.peer.privateKey);
+      const duration = chain
+        ? Math.min(MAX_DEAL_PERIODS, Math.ceil(STORAGE_SECONDS / chain.periodSeconds))
+        : 0;
+      const copy = await publishIndex(network, sealed, {
+        ...(paid ? { signer: signer! } : {}),
+        duration,
+      });
+      const old = this.#copy;
+      this.#copy = copy;
+      await this.#saveLocal();
+      this.backup = paid ? 'saved' : 'local-only';
+      this.backupHosts = copy.holders.length;
+      if (old && signer && old.root !== copy.root) void retireIndex(signer, old);
+    } catch (err) {
+      this.backup = 'failed';
+      this.backupError = describe(err);
+    }
+  }
+
+  /** Ends the file's deals (the unspent escrow comes back) and drops it from the list. */
+  async remove(file: DriveFile): Promise<void> {
+    const signer = session.payerSigner;
+    if (signer)
+      for (const s of file.shards)
+        if (s.deal !== undefined) await endDeal(signer, BigInt(s.deal)).catch(() => {});
+    await this.#change((index) => ({
+      ...index,
+      files: index.files.filter((f) => f.id !== file.id),
+      removed: [...(index.removed ?? []), file.id],
+    }));
+  }
+
+  /** How many of the file's shards are alive: the host is listed and (paid) its deal is active. */
+  async checkHealth(file: DriveFile): Promise<Health> {
+    const network = await net.network('any', session.keys?.peer.privateKey);
+    const hosts = [...new Set(file.shards.map((s) => s.host))];
+    await network.locate(hosts, AbortSignal.timeout(15_000)).catch(() => {});
+    const reader = session.reader;
+    const alive = await Promise.all(
+      file.shards.map(async (s) => {
+        const listed = await network
+          .addressesOf(s.host, AbortSignal.timeout(10_000))
+          .then(() => true)
+          .catch(() => false);
+        if (!listed || !s.deal || !reader) return listed;
+        const deal = await getDeal(reader, BigInt(s.deal)).catch(() => undefined);
+        return deal?.status === DealStatus.Active;
+      }),
+    );
+    const health = {
+      alive: alive.filter(Boolean).length,
+      n: file.n,
+      k: file.k,
+      checkedAt: Date.now(),
+    };
+    this.health = { ...this.health, [file.id]: health };
+    return health;
+  }
+
+  async checkAllHealth(): Promise<void> {
+    await Promise.allSettled(this.index.files.map((f) => this.checkHealth(f)));
+  }
+
+  /** Downloads a drive file to disk. */
+  async download(file: DriveFile, method?: SaveMethod): Promise<Transfer> {
+    const t = new Transfer('download', file.name, file.size);
+    this.downloads = [t, ...this.downloads];
+    try {
+      const opened = await openShared(file.fragment, t);
+      await saveOpened(opened, t, method);
+    } catch (err) {
+      t.fail(err);
+    }
+    return t;
+  }
+
+  /** A small file's bytes for a preview (images, text, PDF, video up to 64 MiB). */
+  async previewBlob(file: DriveFile): Promise<Blob> {
+    const t = new Transfer('download', file.name, file.size);
+    const opened = await openShared(file.fragment, t);
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    for await (const chunk of bodyOf(opened, t)) parts.push(chunk as Uint8Array<ArrayBuffer>);
+    return new Blob(parts, { type: file.type || opened.manifest.mimeType });
+  }
+
+  reset(): void {
+    this.index = emptyIndex();
+    this.#key = undefined;
+    this.#copy = undefined;
+    this.backup = 'none';
+    this.health = {};
+  }
+}
+
+/** A share link resolved to its record, with the network view that found its hosts. */
+export interface SharedFile extends OpenedFile {
+  network: AppNetwork;
+}
+
+/** Resolves a share link's fragment to its (decrypted) record. */
+export async function openShared(fragment: string, t?: Transfer): Promise<SharedFile> {
+  if (t) {
+    t.status = 'running';
+    t.phase = 'Finding the file';
+  }
+  const network = await net.network('any', session.keys?.peer.privateKey);
+  const opened = await openLink(network, fragment, { signal: AbortSignal.timeout(60_000) });
+  return { ...opened, network };
+}
+
+function bodyOf(opened: SharedFile, t: Transfer): AsyncGenerator<Uint8Array> {
+  const { network } = opened;
+  return (async function* () {
+    await network
+      .locate(
+        opened.placements.map((p) => p.host),
+        AbortSignal.timeout(30_000),
+      )
+      .catch(() => {});
+    const worker = codecWorker();
+    const engine = worker ? await worker.decoder(opened.manifest, opened.fileKey) : undefined;
+    try {
+      yield* download(opened.manifest, opened.fileKey, opened.placements, network, {
+        signal: t.controller.signal,
+        ...(engine ? { engine } : {}),
+      });
+    } finally {
+      engine?.close();
+    }
+  })();
+}
+
+/** Streams an opened file to disk with progress on `t`. */
+export async function saveOpened(
+  opened: SharedFile,
+  t: Transfer,
+  method?: SaveMethod,
+): Promise<void> {
+  t.status = 'running';
+  t.phase = 'Downloading and decrypting';
+  const size = opened.manifest.size;
+  const used = await saveStream(bodyOf(opened, t), {
+    name: opened.manifest.name || 'download',
+    size,
+    type: opened.manifest.mimeType,
+    ...(method ? { method } : {}),
+    signal: t.controller.signal,
+    onBytes: (n) => t.report('Downloading and decrypting', n, size || 1),
+  });
+  t.finish(used);
+}
+
+export const drive = new DriveState();
+session.onReady(() => drive.load());

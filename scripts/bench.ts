@@ -4,15 +4,13 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
-import { createServer } from 'vite';
 import { runCodecBenches } from '../packages/codec/bench/codec.bench.ts';
 import { runGasBenches } from '../packages/contracts/bench/gas.ts';
 import { runEarnBenches } from '../packages/earn/bench/proof.ts';
 import { formatResult, type BenchResult } from '../packages/codec/bench/harness.ts';
 import { runNetBench } from '../packages/drive/bench/net-client.ts';
 import { startNetHosts } from '../packages/drive/bench/net-spawn.ts';
-import { chromiumLaunchOptions, findChromium, NO_BROWSER_MESSAGE } from './browser.ts';
+import { startChromiumHarness } from './chromium-harness.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -62,25 +60,15 @@ if (wants('earn')) await runEarnBenches({ env: 'anvil', ...(only ? { only } : {}
 const wantsNet = wants('net');
 const wantsCodec = wants('codec');
 if (!wantsNet && !wantsCodec) process.exit(0);
-const executablePath = findChromium();
-if (!executablePath) {
-  console.error(NO_BROWSER_MESSAGE);
+// The bench pages are scanned up front, with a dependency cache of their own: other Vite and
+// Vitest runs re-optimizing a shared one made the page reload mid-benchmark.
+const harness = await startChromiumHarness({
+  entries: ['tests/bench/*.html'],
+  cache: 'bench',
+}).catch((err: Error) => {
+  console.error(err.message);
   process.exit(1);
-}
-const server = await createServer({
-  configFile: false,
-  root,
-  logLevel: 'error',
-  // A dependency cache of its own: other Vite and Vitest runs re-optimizing the shared one made
-  // the page reload mid-benchmark. The bench pages are scanned up front for the same reason.
-  cacheDir: join(root, 'node_modules/.vite-bench'),
-  optimizeDeps: { entries: ['tests/bench/*.html'] },
-  server: { port: 0, host: '127.0.0.1', fs: { allow: [root] } },
 });
-await server.listen();
-const address = server.httpServer?.address();
-const port = typeof address === 'object' && address ? address.port : 0;
-const browser = await chromium.launch(chromiumLaunchOptions());
 
 /**
  * Opens a bench page and prints its result lines once it says done. A page that announces a
@@ -88,7 +76,7 @@ const browser = await chromium.launch(chromiumLaunchOptions());
  * earlier lines are dropped and its time limit runs again, at most 5 times.
  */
 async function runPage(path: string, what: string, timeoutMs: number): Promise<void> {
-  const page = await browser.newPage();
+  const page = await harness.browser.newPage();
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     let lines: BenchResult[] = [];
@@ -117,7 +105,7 @@ async function runPage(path: string, what: string, timeoutMs: number): Promise<v
         else reject(new Error(`${what} failed: ${String(event.payload)}`));
       });
       page.on('pageerror', reject);
-      page.goto(`http://127.0.0.1:${port}/${path}`).catch(reject);
+      page.goto(harness.url(path)).catch(reject);
     });
     for (const result of lines) if (wants(result.bench)) print(result);
   } finally {
@@ -157,7 +145,6 @@ try {
     }
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await harness.close();
   if (wantsNet) (await import('node-datachannel')).cleanup();
 }

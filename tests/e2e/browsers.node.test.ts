@@ -6,13 +6,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
-import { createServer, type ViteDevServer } from 'vite';
+import type { BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCairnNode, startHosting, type CairnNode, type Hosting } from '@cairn/peer';
 import { FsShardStore } from '@cairn/store/fs';
 import { startRelay, type Relay } from '@cairn/relay';
-import { chromiumLaunchOptions } from '../../scripts/browser.ts';
+import { startChromiumHarness, type ChromiumHarness } from '../../scripts/chromium-harness.ts';
 import { relayMetric } from '../../relay/test/helpers.ts';
 import type { E2E } from './harness.ts';
 
@@ -20,32 +19,16 @@ const MiB = 1024 * 1024;
 const FILE_SIZE = 64 * MiB;
 const K = 3;
 const M = 3;
-const root = join(import.meta.dirname, '..', '..');
+const READY = 'cairn-e2e-ready';
 
 let relay: Relay;
 let directory: string;
-let vite: ViteDevServer;
-let harnessUrl: string;
-let browser: Browser;
+let harness: ChromiumHarness;
 let dir: string;
 const nodeHosts: { node: CairnNode; hosting: Hosting; store: FsShardStore }[] = [];
-const contexts: BrowserContext[] = [];
 
-async function page(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const p = await context.newPage();
-  p.on('pageerror', (err) => console.error('[page error]', err));
-  let navigations = 0;
-  p.on('framenavigated', (f) => {
-    if (f === p.mainFrame() && navigations++ > 0) console.error('[page reloaded]', f.url());
-  });
-  await p.goto(harnessUrl);
-  await p.waitForFunction(() => document.title === 'cairn-e2e-ready', undefined, {
-    timeout: 120_000,
-  });
-  return { context, page: p };
-}
+const page = (): Promise<{ context: BrowserContext; page: Page }> =>
+  harness.openPage('tests/e2e/harness.html', { readyTitle: READY });
 
 function call<K extends keyof E2E>(
   p: Page,
@@ -66,27 +49,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-e2e-'));
   relay = await startRelay({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], httpPort: 0, appDir: null });
   directory = relay.multiaddrs[0]!.toString();
-  vite = await createServer({
-    configFile: false,
-    root,
-    logLevel: 'error',
-    // No watching, no HMR: an edited source file must not reload the pages mid-test.
-    server: { port: 0, host: '127.0.0.1', fs: { allow: [root] }, watch: null, hmr: false },
-    // Scan the harness's imports up front: a dependency found later reloads the pages mid-test.
-    optimizeDeps: { entries: ['tests/e2e/harness.html'] },
-  });
-  await vite.listen();
-  const address = vite.httpServer?.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  harnessUrl = `http://127.0.0.1:${port}/tests/e2e/harness.html`;
-  browser = await chromium.launch(chromiumLaunchOptions());
+  harness = await startChromiumHarness({ entries: ['tests/e2e/harness.html'], cache: 'e2e' });
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.allSettled(contexts.map((c) => c.close()));
-  await browser?.close();
+  await harness?.close();
   await Promise.allSettled(nodeHosts.map((h) => h.hosting.stop().then(() => h.node.stop())));
-  await vite?.close();
   await relay?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -133,7 +101,7 @@ it('a 64 MiB file goes from one browser to browser and Node hosts, and back to a
   const survivor = browserHosts[2]!;
   const before = await call(survivor.page, 'usage');
   await survivor.page.reload();
-  await survivor.page.waitForFunction(() => document.title === 'cairn-e2e-ready');
+  await harness.ready(survivor.page, READY);
   const again = await call(survivor.page, 'host', directory, 'e2e-host-2', 256 * MiB);
   expect(again.peerId).toBe(survivor.peerId);
   expect(await call(survivor.page, 'usage')).toEqual(before);

@@ -3,33 +3,15 @@
 // its time (self time by function), to find what bounds the browser client. Also writes the
 // profile to /tmp/cairn-net.cpuprofile (open it in Chrome DevTools).
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
-import { createServer } from 'vite';
-import { chromiumLaunchOptions } from '../../../scripts/browser.ts';
+import { startChromiumHarness } from '../../../scripts/chromium-harness.ts';
 import { startNetHosts } from './net-spawn.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const count = Number(process.argv[2] ?? 20);
 const mib = Number(process.argv[3] ?? 16);
 const hosts = await startNetHosts(count);
-const server = await createServer({
-  configFile: false,
-  root,
-  logLevel: 'error',
-  // A dependency cache of its own: other Vite and Vitest runs re-optimizing the shared one made
-  // the page reload mid-benchmark. The bench pages are scanned up front for the same reason.
-  cacheDir: join(root, 'node_modules/.vite-bench'),
-  optimizeDeps: { entries: ['tests/bench/*.html'] },
-  server: { port: 0, host: '127.0.0.1', fs: { allow: [root] } },
-});
-await server.listen();
-const address = server.httpServer?.address();
-const port = typeof address === 'object' && address ? address.port : 0;
-const browser = await chromium.launch(chromiumLaunchOptions());
+const harness = await startChromiumHarness({ entries: ['tests/bench/*.html'], cache: 'bench' });
 try {
-  const page = await browser.newPage();
+  const page = await harness.browser.newPage();
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
@@ -47,7 +29,7 @@ try {
     });
   });
   await page.goto(
-    `http://127.0.0.1:${port}/tests/bench/net.html?config=${encodeURIComponent(JSON.stringify(config))}`,
+    harness.url(`tests/bench/net.html?config=${encodeURIComponent(JSON.stringify(config))}`),
   );
   await done;
   const { profile } = (await cdp.send('Profiler.stop')) as {
@@ -74,7 +56,6 @@ try {
       `${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`,
     );
 } finally {
-  await browser.close();
-  await server.close();
+  await harness.close();
   await hosts.stop();
 }

@@ -26,6 +26,7 @@ import {
   repairShards,
   DurabilityKeeper,
   RepairBusyError,
+  journalDeals,
   type KeeperEvent,
   type KeeperStore,
 } from '@cairn/drive';
@@ -105,6 +106,13 @@ async function network(): Promise<CairnNetwork> {
   return new CairnNetwork({ node, directories: [directory] });
 }
 
+async function download(link: string): Promise<Buffer> {
+  const got = await getFile(await network(), link);
+  const parts: Uint8Array[] = [];
+  for await (const chunk of got.body) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
 it('opens every deal in one transaction, pays exactly the quotes, then stores; the file comes back', async () => {
   const file = crypto.getRandomValues(new Uint8Array(60_000));
   const before = await tokenBalance(f.reader, f.client.account);
@@ -133,10 +141,7 @@ it('opens every deal in one transaction, pays exactly the quotes, then stores; t
   const sorted = [...ids].sort((a, b) => (a < b ? -1 : 1));
   expect(sorted.at(-1)! - sorted[0]!).toBe(BigInt(ids.length - 1));
 
-  const got = await getFile(await network(), result.link);
-  const parts: Uint8Array[] = [];
-  for await (const chunk of got.body) parts.push(chunk);
-  expect(Buffer.concat(parts)).toEqual(Buffer.from(file));
+  expect(await download(result.link)).toEqual(Buffer.from(file));
 }, 120_000);
 
 it('a host refuses unpaid bytes, and bytes for a deal that is not its own or not for that root', async () => {
@@ -243,10 +248,7 @@ it('a host that walks away: the repair takes over its failed slot with a new dea
   expect((await getDeal(f.reader, gone.dealId!)).status).toBe(DealStatus.Repaired);
   expect(await marketBalance(f.reader, f.client.account)).toBe(balance0 + bounty);
 
-  const got = await getFile(await network(), repaired.link);
-  const parts: Uint8Array[] = [];
-  for await (const chunk of got.body) parts.push(chunk);
-  expect(Buffer.concat(parts)).toEqual(Buffer.from(file));
+  expect(await download(repaired.link)).toEqual(Buffer.from(file));
 }, 120_000);
 
 describe('a repair cut short is finished or undone by the keeper', () => {
@@ -274,23 +276,26 @@ describe('a repair cut short is finished or undone by the keeper', () => {
     return { file, put, failedDeal: gone.dealId! };
   }
 
-  function journaling(store: KeeperStore, id: string, link: string) {
-    const deals: { shard: number; host: string; dealId: string }[] = [];
-    return async (
-      _pass: number,
-      targets: ReadonlyMap<number, string>,
-      ids: ReadonlyMap<number, bigint>,
-    ) => {
-      for (const [shard, dealId] of ids)
-        deals.push({ shard, host: targets.get(shard)!, dealId: `${dealId}` });
-      await store.set(`cairn/repair/${id}`, JSON.stringify({ link, deals }));
-    };
+  /** The owner's keeper for one file, recording its events and the file's latest link. */
+  async function keeperFor(id: string, link: string, store: KeeperStore) {
+    const events: KeeperEvent[] = [];
+    const file = { id, link };
+    const keeper = new DurabilityKeeper({
+      network: await network(),
+      files: () => [file],
+      journal: store,
+      paid: { signer: f.client, duration: 5 },
+      onLinkChanged: (_id, l) => void (file.link = l),
+      onEvent: (e) => events.push(e),
+      check: { timeoutMs: 8000 },
+    });
+    return { keeper, events, file };
   }
 
   it('deals opened but no byte sent: the keeper ends them, then repairs afresh', async () => {
     const { file, put, failedDeal } = await damagedFile();
     const store = journal();
-    const record = journaling(store, 'photo', put.link);
+    const record = journalDeals(store, 'photo', put.link);
     const net = await network();
     const err = await repairShards(net, shardSetOf(put.manifest), put.placements, {
       lost: [0],
@@ -304,27 +309,14 @@ describe('a repair cut short is finished or undone by the keeper', () => {
     const orphan = BigInt(JSON.parse(store.data.get('cairn/repair/photo')!).deals[0].dealId);
     expect((await getDeal(f.reader, orphan)).status).toBe(DealStatus.Active);
 
-    const events: KeeperEvent[] = [];
-    let link = put.link;
-    const keeper = new DurabilityKeeper({
-      network: await network(),
-      files: () => [{ id: 'photo', link }],
-      journal: store,
-      paid: { signer: f.client, duration: 5 },
-      onLinkChanged: (_id, l) => void (link = l),
-      onEvent: (e) => events.push(e),
-      check: { timeoutMs: 8000 },
-    });
+    const { keeper, events, file: kept } = await keeperFor('photo', put.link, store);
     await keeper.runOnce();
     expect(events.map((e) => e.type)).toEqual(['resumed', 'checked', 'repaired']);
     expect(events[0]).toMatchObject({ adopted: [], ended: [orphan] });
     expect((await getDeal(f.reader, orphan)).status).toBe(DealStatus.Ended);
     expect(store.data.size).toBe(0);
-    expect(link).not.toBe(put.link);
-    const got = await getFile(await network(), link);
-    const parts: Uint8Array[] = [];
-    for await (const chunk of got.body) parts.push(chunk);
-    expect(Buffer.concat(parts)).toEqual(Buffer.from(file));
+    expect(kept.link).not.toBe(put.link);
+    expect(await download(kept.link)).toEqual(Buffer.from(file));
   }, 180_000);
 
   it('shards stored but the new link never published: the keeper adopts them', async () => {
@@ -333,19 +325,10 @@ describe('a repair cut short is finished or undone by the keeper', () => {
     const done = await repairShards(await network(), shardSetOf(put.manifest), put.placements, {
       lost: [0],
       paid: { signer: f.client, duration: 5, repairOf: new Map([[0, failedDeal]]) },
-      onDeals: journaling(store, 'notes', put.link),
+      onDeals: journalDeals(store, 'notes', put.link),
     });
     // ...and the tab closed before the record was published.
-    const events: KeeperEvent[] = [];
-    let link = put.link;
-    const keeper = new DurabilityKeeper({
-      network: await network(),
-      files: () => [{ id: 'notes', link }],
-      journal: store,
-      paid: { signer: f.client, duration: 5 },
-      onLinkChanged: (_id, l) => void (link = l),
-      onEvent: (e) => events.push(e),
-    });
+    const { keeper, events, file: kept } = await keeperFor('notes', put.link, store);
     await keeper.runOnce();
     expect(events.map((e) => e.type)).toEqual(['resumed', 'checked']);
     expect(events[0]).toMatchObject({
@@ -353,13 +336,10 @@ describe('a repair cut short is finished or undone by the keeper', () => {
       ended: [],
     });
     expect((events[1] as { health: { healthy: number } }).health.healthy).toBe(2);
-    const got = await getFile(await network(), link);
-    const parts: Uint8Array[] = [];
-    for await (const chunk of got.body) parts.push(chunk);
-    expect(Buffer.concat(parts)).toEqual(Buffer.from(file));
+    expect(await download(kept.link)).toEqual(Buffer.from(file));
     // A second keeper on the same file at the same time is refused, not run twice.
-    const again = keeper.keep({ id: 'notes', link });
-    await expect(keeper.keep({ id: 'notes', link })).rejects.toBeInstanceOf(RepairBusyError);
+    const again = keeper.keep(kept);
+    await expect(keeper.keep(kept)).rejects.toBeInstanceOf(RepairBusyError);
     await again;
   }, 180_000);
 });

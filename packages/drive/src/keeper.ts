@@ -14,6 +14,7 @@ import type { FileHealth } from './health.ts';
 import type { CairnNetwork } from './network.ts';
 import { repairFile, type RepairFileOptions } from './repair.ts';
 import { openLink, publishRecord } from './share.ts';
+import type { PlaceInit } from './place.ts';
 import type { Placement } from './types.ts';
 
 /** A file the keeper looks after: a stable id of the owner's choosing and its current link. */
@@ -112,16 +113,10 @@ export class DurabilityKeeper {
     return this.#exclusive(file.id, async () => {
       let link = await this.#resume(file);
       const init = this.#init;
-      const key = journalKey(file.id);
-      const journaled: JournalEntry[] = [];
       const result = await repairFile(init.network, link, {
         ...init,
         signal: this.#stop.signal,
-        onDeals: async (_pass, targets, ids) => {
-          for (const [shard, dealId] of ids)
-            journaled.push({ shard, host: targets.get(shard)!, dealId: dealId.toString() });
-          await this.#journal.set(key, JSON.stringify({ link, deals: journaled }));
-        },
+        onDeals: journalDeals(this.#journal, file.id, link),
       });
       init.onEvent?.({ type: 'checked', id: file.id, health: result.health });
       if (result.repaired.length > 0) {
@@ -135,7 +130,7 @@ export class DurabilityKeeper {
           health: result.health,
         });
       }
-      await this.#journal.set(key, undefined);
+      await this.#journal.set(journalKey(file.id), undefined);
       return link;
     });
   }
@@ -214,6 +209,21 @@ export class DurabilityKeeper {
     }
   }
 }
+
+/**
+ * The `onDeals` hook that journals a repair's deals of file `id` (whose link is `link`) in
+ * `store` before any byte is sent; `DurabilityKeeper` finishes or undoes them after a crash.
+ */
+export function journalDeals(store: KeeperStore, id: string, link: string): OnDeals {
+  const deals: JournalEntry[] = [];
+  return async (_pass, targets, ids) => {
+    for (const [shard, dealId] of ids)
+      deals.push({ shard, host: targets.get(shard)!, dealId: dealId.toString() });
+    await store.set(journalKey(id), JSON.stringify({ link, deals }));
+  };
+}
+
+type OnDeals = NonNullable<PlaceInit['onDeals']>;
 
 function journalKey(id: string): string {
   return `cairn/repair/${id}`;

@@ -3,10 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { CairnNetwork, ScoreKeeper, selectHosts } from '@cairn/drive';
 import { createCairnNode, startHosting, type CairnNode, type Hosting } from '@cairn/peer';
-import { queryScores } from '@cairn/peer/directory';
+import { SCORES_PROTOCOL, queryScores } from '@cairn/peer/directory';
 import { MemoryShardStore } from '@cairn/store';
 import { DEFAULT_SCORES_FILE, parseRelayArgs, type Relay } from '../src/index.ts';
-import { perTest, tempDir, waitFor } from './helpers.ts';
+import { _Writer } from '../../packages/peer/src/directory/encoding.ts';
+import { createClient, perTest, tempDir, waitFor } from './helpers.ts';
 
 const { cleanup, relay } = perTest();
 
@@ -128,6 +129,23 @@ describe('relay audits', () => {
     expect(info!.peerId).toBe(h.id);
     expect(info!.score).toBeUndefined();
     expect(await audits(r, 'liveness', 'passed')).toBe(0);
+  });
+
+  it('survives oversized and malformed scores requests', async () => {
+    const r = await relay({ audit: { intervalMs: 60_000 } });
+    const c = await createClient();
+    cleanup.push(async () => c.stop());
+    const send = async (bytes: Uint8Array): Promise<void> => {
+      const stream = await c.dialProtocol(r.multiaddrs[0]!, SCORES_PROTOCOL);
+      stream.send(bytes);
+      await stream.close();
+      for await (const _ of stream) void _; // a reset or an empty end: either is fine
+    };
+    await send(new _Writer().uint(1_000_000).finish()).catch(() => {}); // frame over 32 KiB
+    const dup = new _Writer().uint(2).string('a').string('a').finish();
+    await send(new _Writer().bytes(dup).finish()).catch(() => {});
+    // still answering properly
+    expect(await queryScores(c, r.multiaddrs[0]!, ['someone'])).toEqual([]);
   });
 
   it('takes its audit settings from flags and the environment', () => {

@@ -171,6 +171,7 @@ export class Auditor {
     let error: Error | undefined;
     try {
       const peer = await this.#peer(target, op);
+      op.throwIfAborted();
       await this.#init.node.connect?.(peer, { signal: op });
       const started = performance.now();
       if (shard !== undefined) {
@@ -245,7 +246,9 @@ export class Auditor {
       if (now - refreshedAt >= this.#refreshMs) {
         refreshedAt = now;
         try {
-          const list = await this.#init.targets();
+          // A slow `targets` (e.g. chain reads) must not hold up `stop`.
+          const list = await untilAborted(Promise.resolve(this.#init.targets()), signal);
+          if (list === undefined) break;
           const seen = new Set<string>();
           for (const t of list) {
             seen.add(t.peerId);
@@ -333,6 +336,16 @@ function rootHex(root: string | Uint8Array): string {
 
 function randomInt(n: number): number {
   return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! % n;
+}
+
+/** `p`'s value, or undefined as soon as `signal` aborts. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal, woken: Promise<void>): Promise<void> {

@@ -23,7 +23,6 @@ export interface DocInput {
   readonly sensitivity: readonly SensitivityRow[];
   readonly validation: readonly ValidationRow[];
   readonly closedForm: ClosedFormCheck;
-  readonly seconds: { readonly table: number; readonly total: number };
 }
 
 export function durabilityDoc(input: DocInput): string {
@@ -132,7 +131,7 @@ export function durabilityDoc(input: DocInput): string {
     'Regenerate with `npm run simulate -- --write-docs` (this page and the plot), print the table with ' +
       '`npm run simulate`, or JSON lines with `npm run simulate -- --json` (one object per setting: scheme, overhead, ' +
       'annual_loss_probability, availability, repair_bytes_per_stored_byte_per_month, default, plus k, m, ' +
-      `repair_threshold, meets_goal). The table took ${input.seconds.table.toFixed(1)} s; this page ${input.seconds.total.toFixed(0)} s.`,
+      'repair_threshold, meets_goal). The same seed gives the same page.',
   );
   p();
   if (sweep.length) {

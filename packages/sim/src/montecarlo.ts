@@ -25,8 +25,6 @@ export interface McOptions {
   readonly seed: number | string;
   /** Check every live shard's host this often for availability statistics (0: never). */
   readonly sampleEveryHours?: number;
-  /** Run each file until it is lost (or the population's horizon), to measure time to loss. */
-  readonly untilLoss?: boolean;
 }
 
 export interface McStats {
@@ -34,8 +32,6 @@ export interface McStats {
   files: number;
   fileHours: number;
   losses: number;
-  /** Time from upload to loss of each lost file (untilLoss mode). */
-  lossTimes: number[];
   repairs: number;
   /** Repair traffic: k pieces down + regenerated shards up, per repair. */
   repairBytes: number;
@@ -62,7 +58,6 @@ export function emptyStats(classes: number): McStats {
     files: 0,
     fileHours: 0,
     losses: 0,
-    lossTimes: [],
     repairs: 0,
     repairBytes: 0,
     regenerated: 0,
@@ -97,9 +92,7 @@ export function simulateFiles(
   const span = options.years * 8760;
   for (let f = 0; f < options.files; f++) {
     const start = 24 * rng.next();
-    const end = options.untilLoss
-      ? pop.horizon - repair.offlineTimeoutHours - 48
-      : Math.min(start + span, pop.horizon - repair.offlineTimeoutHours - 48);
+    const end = Math.min(start + span, pop.horizon - repair.offlineTimeoutHours - 48);
     if (!(end > start)) throw new RangeError('the population horizon is too short for this run');
     new FileSim(pop, scheme, repair, rng, stats, options).run(start, end);
   }
@@ -115,7 +108,6 @@ class FileSim {
   readonly #rng: Rng;
   readonly #stats: McStats;
   readonly #sampleEvery: number;
-  readonly #untilLoss: boolean;
   readonly #host: (Host | undefined)[];
   readonly #placed: Float64Array;
   readonly #loss: Float64Array;
@@ -145,7 +137,6 @@ class FileSim {
     this.#rng = rng;
     this.#stats = stats;
     this.#sampleEvery = options.sampleEveryHours ?? 0;
-    this.#untilLoss = options.untilLoss ?? false;
     const n = this.#n;
     this.#host = Array<Host | undefined>(n).fill(undefined);
     this.#placed = new Float64Array(n);
@@ -180,7 +171,7 @@ class FileSim {
       const t = Math.min(tLoss, tDecl, this.#repairAt, nextSample);
       if (t >= end) break;
       if (t === tLoss) {
-        if (this.#onLoss(iLoss, t, start)) return;
+        this.#onLoss(iLoss, t);
       } else if (t === tDecl) {
         this.#onDeclared(iDecl, t);
       } else if (t === this.#repairAt) {
@@ -235,8 +226,7 @@ class FileSim {
     this.#stats.placements[h.cls]!++;
   }
 
-  /** Returns true when the file is lost and the run should stop. */
-  #onLoss(i: number, t: number, start: number): boolean {
+  #onLoss(i: number, t: number): void {
     const stats = this.#stats;
     const h = this.#host[i]!;
     this.#state[i] = 1;
@@ -249,20 +239,14 @@ class FileSim {
       for (let j = 0; j < this.#n; j++) {
         if (this.#state[j] === 0) stats.exposure[this.#host[j]!.cls]! += t - this.#placed[j]!;
       }
-      if (this.#untilLoss) {
-        stats.lossTimes.push(t - start);
-        stats.fileHours += t - start;
-        return true;
-      }
       // The owner uploads the file again (not counted as repair traffic).
       this.#upload(t);
-      return false;
+      return;
     }
     if (this.#live === this.#r && this.#episodeSlot < 0) {
       this.#episodeSlot = i;
       this.#episodeStart = t;
     }
-    return false;
   }
 
   #onDeclared(i: number, t: number): void {

@@ -188,7 +188,6 @@ export function runCli(argv: readonly string[], io: CliIo): number {
         sensitivity: sens,
         validation,
         closedForm,
-        seconds: { table: tableSeconds, total },
       }),
     );
     io.writeDoc('durability.svg', svgPlot(study.rows, sweep, options.target, options.maxOverhead));

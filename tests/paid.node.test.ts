@@ -40,11 +40,11 @@ import {
   type PutAdmission,
 } from '@cairn/peer';
 import { MemoryShardStore } from '@cairn/store';
+import { ensureRegistered } from '@cairn/earn';
 import { startRelay, type Relay } from '@cairn/relay';
 import {
   devAccount,
   fund,
-  registerHost,
   setup,
   TOKEN,
   type Fixture,
@@ -75,8 +75,13 @@ beforeAll(async () => {
   directory = relay.multiaddrs[0]!.toString();
   for (let i = 0; i < 4; i++) {
     const signer = f.signer(devAccount(6 + i));
-    await registerHost(f, signer, 1000n * TOKEN, 1n);
     const node = await createCairnNode({ relays: [directory], allowPrivateAddresses: true });
+    await fund(f, signer.account, 1000n * TOKEN);
+    await ensureRegistered(signer, {
+      peerId: node.peerId.toString(),
+      pricePerBytePeriod: 1n,
+      stake: 1000n * TOKEN,
+    });
     const hosting = await startHosting(node, {
       store: new MemoryShardStore({ quota: 64 * MiB }),
       directories: [directory],
@@ -343,3 +348,39 @@ describe('a repair cut short is finished or undone by the keeper', () => {
     await again;
   }, 180_000);
 });
+
+it('the journal was lost too: the keeper finds the repair on chain and adopts it', async () => {
+  const file = crypto.getRandomValues(new Uint8Array(20_000));
+  const put = await putFile(await network(), () => file, {
+    k: 1,
+    m: 1,
+    paid: { signer: f.client, duration: 5 },
+  });
+  const gone = put.placements[1]!;
+  await abandonDeal(
+    hosts.find((h) => h.node.peerId.toString() === gone.host)!.signer,
+    gone.dealId!,
+  );
+  // A repair by someone else (a mediator, another device) that published no record.
+  const done = await repairShards(await network(), shardSetOf(put.manifest), put.placements, {
+    lost: [1],
+    paid: { signer: f.client, duration: 5, repairOf: new Map([[1, gone.dealId!]]) },
+  });
+  const events: KeeperEvent[] = [];
+  const kept = { id: 'lost-journal', link: put.link };
+  const keeper = new DurabilityKeeper({
+    network: await network(),
+    files: () => [kept],
+    paid: { signer: f.client, duration: 5 },
+    onLinkChanged: (_id, l) => void (kept.link = l),
+    onEvent: (e) => events.push(e),
+  });
+  await keeper.runOnce();
+  expect(events.map((e) => e.type)).toEqual(['resumed', 'checked']);
+  expect(events[0]).toMatchObject({
+    adopted: [{ shard: 1, host: done.repaired[0]!.host, dealId: done.repaired[0]!.dealId }],
+    ended: [],
+  });
+  expect(kept.link).not.toBe(put.link);
+  expect(await download(kept.link)).toEqual(Buffer.from(file));
+}, 180_000);

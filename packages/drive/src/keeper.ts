@@ -6,14 +6,23 @@
  * a repair cut short by a crash is finished or undone the next time: its deals are journaled
  * before any byte is sent, then adopted if their host proves the shard, else ended.
  */
-import { layoutOfManifest, toHex } from '@cairn/codec';
-import { DealStatus, endDeal, getDeal } from '@cairn/contracts';
+import { fromHex, layoutOfManifest, toHex } from '@cairn/codec';
+import {
+  DealStatus,
+  endDeal,
+  getDeal,
+  getHost,
+  storageMarketAbi,
+  type ChainReader,
+} from '@cairn/contracts';
 import { audit } from '@cairn/peer';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Address, Hex } from 'viem';
 import { DriveError } from './errors.ts';
 import type { FileHealth } from './health.ts';
 import type { CairnNetwork } from './network.ts';
 import { repairFile, type RepairFileOptions } from './repair.ts';
-import { openLink, publishRecord } from './share.ts';
+import { openLink, publishRecord, type OpenedFile } from './share.ts';
 import type { PlaceInit } from './place.ts';
 import type { Placement } from './types.ts';
 
@@ -135,20 +144,31 @@ export class DurabilityKeeper {
     });
   }
 
-  /** A journaled repair of this file: adopt each new shard its host proves, end the others. */
+  /**
+   * Repairs of this file that its record does not show yet: the journal's (a repair here cut
+   * short) and, for paid files, live deals on chain for its roots (e.g. a mediator's repair).
+   * Each new shard whose host proves it is adopted; the journal's other deals are ended.
+   */
   async #resume(file: KeptFile): Promise<string> {
     const key = journalKey(file.id);
     const raw = await this.#journal.get(key);
-    if (raw === undefined) return file.link;
-    const { deals } = JSON.parse(raw) as { link: string; deals: JournalEntry[] };
+    const journaled = raw === undefined ? [] : (JSON.parse(raw) as { deals: JournalEntry[] }).deals;
+    const signer = this.#init.paid?.signer;
+    if (journaled.length === 0 && !signer) return file.link;
     const { network } = this.#init;
     const opened = await openLink(network, file.link, { signal: this.#stop.signal });
+    const onChain = signer ? await unrecordedDeals(signer, opened, journaled) : [];
+    if (journaled.length + onChain.length === 0) {
+      if (raw !== undefined) await this.#journal.set(key, undefined);
+      return file.link;
+    }
     const layout = layoutOfManifest(opened.manifest);
     const adopted: Placement[] = [];
     const ended: bigint[] = [];
-    const signer = this.#init.paid?.signer;
-    for (const entry of deals) {
+    const journaledIds = new Set(journaled.map((e) => e.dealId));
+    for (const entry of [...journaled, ...onChain]) {
       const dealId = BigInt(entry.dealId);
+      const taken = adopted.some((p) => p.shard === entry.shard);
       let proven: boolean;
       try {
         const addrs = await network.addressesOf(entry.host, AbortSignal.timeout(20_000));
@@ -170,9 +190,11 @@ export class DurabilityKeeper {
       const active = signer
         ? (await getDeal(signer, dealId)).status === DealStatus.Active
         : undefined;
-      if (proven && active !== false) {
+      if (proven && active !== false && !taken) {
         adopted.push({ shard: entry.shard, host: entry.host, dealId });
-      } else if (signer && active) {
+      } else if (signer && active && journaledIds.has(entry.dealId)) {
+        // Only deals of this keeper's own journal are ended: a deal found on chain whose host
+        // does not answer now is left to prove itself (or be slashed) on chain.
         await endDeal(signer, dealId);
         ended.push(dealId);
       }
@@ -207,6 +229,47 @@ export class DurabilityKeeper {
     } finally {
       this.#busy.delete(id);
     }
+  }
+}
+
+/** Live deals of the owner's for this file's roots that its record does not name. */
+async function unrecordedDeals(
+  reader: ChainReader & { account: Address },
+  opened: OpenedFile,
+  known: readonly JournalEntry[],
+): Promise<JournalEntry[]> {
+  const recorded = new Set([
+    ...opened.placements.flatMap((p) => (p.dealId === undefined ? [] : [p.dealId.toString()])),
+    ...known.map((e) => e.dealId),
+  ]);
+  const shardOf = new Map(opened.manifest.roots.map((r, i) => [`0x${toHex(r)}`, i]));
+  const logs = await reader.publicClient.getContractEvents({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    eventName: 'DealOpened',
+    args: { client: reader.account },
+    fromBlock: BigInt(reader.config.deployBlock),
+    strict: true,
+  });
+  const out: JournalEntry[] = [];
+  for (const log of logs) {
+    const shard = shardOf.get(log.args.root.toLowerCase());
+    const dealId = log.args.dealId.toString();
+    if (shard === undefined || recorded.has(dealId)) continue;
+    if ((await getDeal(reader, log.args.dealId)).status !== DealStatus.Active) continue;
+    const host = peerIdOfRecord((await getHost(reader, log.args.host)).peerId);
+    if (host) out.push({ shard, host, dealId });
+  }
+  return out;
+}
+
+/** The peer id a host registered in the market (its text, as bytes), if it is one. */
+function peerIdOfRecord(hex: Hex): string | undefined {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(fromHex(hex.slice(2)));
+    return peerIdFromString(text).toString();
+  } catch {
+    return undefined;
   }
 }
 

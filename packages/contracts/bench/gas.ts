@@ -5,6 +5,7 @@ import { MERKLE_LEAF_SIZE } from '@cairn/codec';
 import { createTestClient, http, toHex, type Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import {
+  abandonDeal,
   approveMarket,
   challengeFor,
   claim,
@@ -13,10 +14,12 @@ import {
   currentPeriod,
   marketGenesis,
   openDeals,
+  openRepairDeals,
   openedDealIds,
   poke,
   register,
   reportMiss,
+  setMandate,
   settle,
   signQuote,
   submitProof,
@@ -278,6 +281,47 @@ export async function runGasBenches(ctx: {
         baseline: null,
         ratio: null,
         note: 'withdraw() of a reporter reward',
+      });
+
+    // Repairs of a failed slot (a host abandoned it): by the client itself, and by a mediator
+    // under the client's mandate (one deal each, same terms). anvil funds ten accounts with ETH:
+    // the mediator is a host's account.
+    const mediator = hosts[7]!;
+    const failed: bigint[] = [];
+    for (const host of hosts.slice(1, 3)) {
+      const [id] = openedDealIds(await openDeals(client, [await request(host, small, 1024)]));
+      await abandonDeal(host, id!);
+      failed.push(id!);
+    }
+    const own = await openDeals(client, [
+      { ...(await request(hosts[3]!, small, 1024)), repairOf: failed[0]! },
+    ]);
+    const mandate = await setMandate(client, mediator.account, {
+      budget: 1000n * TOKEN,
+      expiry: 2n ** 40n,
+    });
+    const delegated = await openRepairDeals(mediator, client.account, [
+      { ...(await request(hosts[4]!, small, 1024)), repairOf: failed[1]! },
+    ]);
+    if (wants('chain.gas.open-repair-deals.1'))
+      ctx.report({
+        bench: 'chain.gas.open-repair-deals.1',
+        env,
+        value: Number(delegated.gasUsed),
+        unit: 'gas',
+        baseline: Number(own.gasUsed),
+        ratio: Number(delegated.gasUsed) / Number(own.gasUsed),
+        note: `a mediator's repair under a mandate; baseline the client's own openDeals repair (${own.gasUsed})`,
+      });
+    if (wants('chain.gas.set-mandate'))
+      ctx.report({
+        bench: 'chain.gas.set-mandate',
+        env,
+        value: Number(mandate.gasUsed),
+        unit: 'gas',
+        baseline: null,
+        ratio: null,
+        note: 'first mandate of a client to a mediator',
       });
   } finally {
     await anvil.stop();

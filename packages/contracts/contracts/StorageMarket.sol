@@ -33,6 +33,11 @@ import {ShardMerkle} from "./ShardMerkle.sol";
 /// floor(price*(i+1)/duration) - floor(price*i/duration), so the shares sum to the price exactly;
 /// the k-th of `maxMisses` misses slashes collateral / (maxMisses - k + 1) of what is left, so the
 /// last miss takes the remainder and no collateral dust is left locked.
+///
+/// Mandates: a client may let a mediator (a service that repairs files while the client is away)
+/// open repair deals in its name, up to a budget of the client's tokens and until an expiry. The
+/// deals are the client's in every respect (quotes name the client, escrow comes from the client's
+/// tokens, refunds and bounties go to the client); the mediator only spends the budget.
 contract StorageMarket is EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -118,6 +123,14 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         uint64 size;
     }
 
+    /// A client's mandate to one mediator: what it may still spend on repair deals, until when
+    /// (unix seconds, inclusive), and the nonce the next signed mandate for the pair must carry.
+    struct Mandate {
+        uint128 budget;
+        uint64 expiry;
+        uint64 nonce;
+    }
+
     /// One shard's deal, with the host's signed quote over the same terms.
     struct DealRequest {
         address host;
@@ -129,7 +142,7 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         uint128 price;
         uint64 expiry;
         uint64 nonce;
-        /// a failed deal of the caller's whose slot this deal repairs (0: none)
+        /// a failed deal of the client's whose slot this deal repairs (0: none)
         uint256 repairOf;
         bytes signature;
     }
@@ -138,6 +151,9 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         keccak256(
             "Quote(address client,address host,bytes32 root,uint64 size,uint64 leafCount,uint32 leafSize,uint32 duration,uint128 price,uint64 expiry,uint64 nonce)"
         );
+
+    bytes32 public constant MANDATE_TYPEHASH =
+        keccak256("Mandate(address client,address mediator,uint128 budget,uint64 expiry,uint64 nonce)");
 
     IERC20 public immutable token;
     uint256 public immutable genesis;
@@ -156,6 +172,7 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
     mapping(address => uint256) public balanceOf;
     mapping(uint256 dealId => uint256) public repairBounty;
     mapping(address host => mapping(uint256 word => uint256)) private _nonces;
+    mapping(address client => mapping(address mediator => Mandate)) private _mandates;
 
     event SeedSet(uint64 indexed period, bytes32 seed);
     event HostRegistered(address indexed host, bytes peerId, uint128 pricePerBytePeriod, uint128 stake);
@@ -192,6 +209,17 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
     event BountyReleased(uint256 indexed failedDealId, uint256 bounty);
     event Claimed(address indexed host, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
+    /// A mandate was granted, replaced or (budget 0) revoked; `nonce` is the pair's next nonce.
+    event MandateSet(address indexed client, address indexed mediator, uint128 budget, uint64 expiry, uint64 nonce);
+    /// A mediator opened `count` repair deals from `firstDealId` on, spending `spent` of the budget.
+    event MandateUsed(
+        address indexed client,
+        address indexed mediator,
+        uint256 firstDealId,
+        uint256 count,
+        uint128 spent,
+        uint128 remaining
+    );
 
     error InvalidParams();
     error AlreadyRegistered();
@@ -214,6 +242,11 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
     error PeriodNotClosed(uint64 period);
     error NoMiss(uint256 dealId, uint64 period);
     error NothingToWithdraw();
+    error NoMandate(address client, address mediator);
+    error MandateExpired(address client, address mediator, uint64 expiry);
+    error OverBudget(uint256 budget, uint256 needed);
+    error NotARepair(uint256 index);
+    error BadMandateSignature();
 
     constructor(IERC20 token_, Params memory p) EIP712("Cairn StorageMarket", "1") {
         if (
@@ -409,20 +442,26 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         firstId = nextDealId;
         uint256 total;
         for (uint256 i = 0; i < requests.length; ++i) {
-            total += _open(requests[i], i, firstId + i, start);
+            total += _open(msg.sender, requests[i], i, firstId + i, start);
         }
         nextDealId = firstId + requests.length;
         _pull(msg.sender, total, permit);
     }
 
-    function _open(DealRequest calldata r, uint256 i, uint256 id, uint64 start) internal returns (uint128) {
+    function _open(
+        address client,
+        DealRequest calldata r,
+        uint256 i,
+        uint256 id,
+        uint64 start
+    ) internal returns (uint128) {
         _checkShard(r, i);
         if (block.timestamp > r.expiry) revert QuoteExpired(i);
         Host storage h = _hosts[r.host];
         if (!h.registered) revert NotRegistered();
         if (uint256(r.price) < uint256(r.size) * h.pricePerBytePeriod * r.duration) revert PriceBelowRate(i);
         _useNonce(r.host, r.nonce);
-        if (!SignatureChecker.isValidSignatureNow(r.host, quoteDigest(msg.sender, r), r.signature)) {
+        if (!SignatureChecker.isValidSignatureNow(r.host, quoteDigest(client, r), r.signature)) {
             revert BadSignature(i);
         }
         uint128 collateral = uint128((uint256(r.price) * collateralBps) / 10000);
@@ -432,7 +471,7 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         ++h.activeDeals;
 
         Deal storage d = _deals[id];
-        d.client = msg.sender;
+        d.client = client;
         d.start = start;
         d.duration = r.duration;
         d.host = r.host;
@@ -445,15 +484,21 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         d.price = r.price;
         d.collateral = collateral;
         d.escrow = r.price;
-        _emitOpened(r, id, start, collateral);
-        if (r.repairOf != 0) _repair(r, id);
+        _emitOpened(client, r, id, start, collateral);
+        if (r.repairOf != 0) _repair(client, r, id);
         return r.price;
     }
 
-    function _emitOpened(DealRequest calldata r, uint256 id, uint64 start, uint128 collateral) internal {
+    function _emitOpened(
+        address client,
+        DealRequest calldata r,
+        uint256 id,
+        uint64 start,
+        uint128 collateral
+    ) internal {
         emit DealOpened(
             id,
-            msg.sender,
+            client,
             r.host,
             r.root,
             r.size,
@@ -477,10 +522,10 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         if (!ok) revert InvalidShard(i);
     }
 
-    function _repair(DealRequest calldata r, uint256 newId) internal {
+    function _repair(address client, DealRequest calldata r, uint256 newId) internal {
         Deal storage old = _deals[r.repairOf];
         if (
-            old.client != msg.sender ||
+            old.client != client ||
             old.status != Status.Failed ||
             old.root != r.root ||
             old.size != r.size ||
@@ -489,7 +534,7 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
         old.status = Status.Repaired;
         uint256 bounty = repairBounty[r.repairOf];
         repairBounty[r.repairOf] = 0;
-        balanceOf[msg.sender] += bounty;
+        balanceOf[client] += bounty;
         emit SlotRepaired(r.repairOf, newId, bounty);
     }
 
@@ -507,6 +552,88 @@ contract StorageMarket is EIP712, ReentrancyGuardTransient {
 
     function getDeal(uint256 dealId) external view returns (Deal memory) {
         return _deals[dealId];
+    }
+
+    // ---------------------------------------------------------------- mandates (delegated repair)
+
+    /// The caller (a client) lets `mediator` spend up to `budget` of its tokens on repair deals
+    /// until `expiry` (unix seconds), replacing any previous mandate to it; `budget == 0` revokes.
+    /// The market pulls the tokens, so the client must also approve (or permit) the market for
+    /// them. Bumps the pair's nonce: a signed mandate not yet submitted is void.
+    function setMandate(address mediator, uint128 budget, uint64 expiry) external nonReentrant {
+        _setMandate(msg.sender, mediator, budget, expiry);
+    }
+
+    /// Submits a mandate the client signed (EIP-712 `Mandate`, see `mandateDigest`), so a client
+    /// without a transaction of its own (e.g. a browser about to close) can delegate. Anyone may
+    /// submit it; it must carry the pair's current nonce, so it is used once and a later
+    /// `setMandate` voids it.
+    function setMandateBySig(
+        address client,
+        address mediator,
+        uint128 budget,
+        uint64 expiry,
+        bytes calldata signature
+    ) external nonReentrant {
+        bytes32 digest = mandateDigest(client, mediator, budget, expiry, _mandates[client][mediator].nonce);
+        if (!SignatureChecker.isValidSignatureNow(client, digest, signature)) revert BadMandateSignature();
+        _setMandate(client, mediator, budget, expiry);
+    }
+
+    /// EIP-712 digest a client signs to grant `mediator` a mandate (with the pair's current nonce).
+    function mandateDigest(
+        address client,
+        address mediator,
+        uint128 budget,
+        uint64 expiry,
+        uint64 nonce
+    ) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(MANDATE_TYPEHASH, client, mediator, budget, expiry, nonce)));
+    }
+
+    function _setMandate(address client, address mediator, uint128 budget, uint64 expiry) internal {
+        if (budget != 0 && expiry < block.timestamp) revert MandateExpired(client, mediator, expiry);
+        if (budget == 0) expiry = 0;
+        Mandate storage m = _mandates[client][mediator];
+        uint64 nonce = m.nonce + 1;
+        m.budget = budget;
+        m.expiry = expiry;
+        m.nonce = nonce;
+        emit MandateSet(client, mediator, budget, expiry, nonce);
+    }
+
+    function getMandate(address client, address mediator) external view returns (Mandate memory) {
+        return _mandates[client][mediator];
+    }
+
+    /// A mediator opens repair deals for `client` under its mandate: every request repairs a
+    /// failed deal of the client's (`repairOf`, same root, size and leaf size), its quote names the
+    /// client, the deal is the client's (refunds, bounty, ending), and the sum of prices is pulled
+    /// from the client's tokens (through `permit`, signed by the client, if given) and taken off the
+    /// budget. The mediator is credited nothing and has no right over the deals it opened.
+    function openRepairDeals(
+        address client,
+        DealRequest[] calldata requests,
+        Permit calldata permit
+    ) external nonReentrant returns (uint256 firstId) {
+        Mandate storage m = _mandates[client][msg.sender];
+        uint128 budget = m.budget;
+        uint64 expiry = m.expiry;
+        if (expiry == 0) revert NoMandate(client, msg.sender);
+        if (block.timestamp > expiry) revert MandateExpired(client, msg.sender, expiry);
+        uint64 start = _beacon() + 1;
+        firstId = nextDealId;
+        uint256 total;
+        for (uint256 i = 0; i < requests.length; ++i) {
+            if (requests[i].repairOf == 0) revert NotARepair(i);
+            total += _open(client, requests[i], i, firstId + i, start);
+        }
+        if (total > budget) revert OverBudget(budget, total);
+        uint128 remaining = budget - uint128(total);
+        m.budget = remaining;
+        nextDealId = firstId + requests.length;
+        emit MandateUsed(client, msg.sender, firstId, requests.length, uint128(total), remaining);
+        _pull(client, total, permit);
     }
 
     // ---------------------------------------------------------------- proofs

@@ -135,6 +135,8 @@ type LooseCall = { address: Address; abi: Abi; functionName: string; args: reado
 export interface WriteOptions {
   /** tokens the account must hold for this action (checked before anything is signed) */
   tokensNeeded?: bigint;
+  /** whose tokens `tokensNeeded` are (default: the signer; a mediator spends its client's) */
+  tokensFrom?: Address;
 }
 
 /**
@@ -160,7 +162,7 @@ export async function write<
   try {
     await assertWalletChain(signer);
     if (options.tokensNeeded)
-      await assertTokenBalance(signer, signer.account, options.tokensNeeded);
+      await assertTokenBalance(signer, options.tokensFrom ?? signer.account, options.tokensNeeded);
     const { request } = await signer.publicClient.simulateContract({
       ...(call as LooseCall),
       account: signer.walletClient.account,

@@ -19,7 +19,13 @@ import {
   type ChainSigner,
 } from './chain.ts';
 import { cairnTokenAbi, faucetAbi, storageMarketAbi } from './generated/abis.ts';
-import { NO_PERMIT, type DealRequest, type PermitArg } from './typed-data.ts';
+import {
+  NO_PERMIT,
+  type DealRequest,
+  type MandateMessage,
+  type PermitArg,
+  type SignedMandate,
+} from './typed-data.ts';
 
 const hex = (b: Bytes): Hex => (typeof b === 'string' ? b : toHex(b));
 
@@ -50,6 +56,16 @@ export interface HostRecord {
   activeDeals: bigint;
   registered: boolean;
   peerId: Hex;
+}
+
+/** A client's mandate to one mediator (`getMandate`). */
+export interface Mandate {
+  /** what the mediator may still spend on repair deals (0: none) */
+  budget: bigint;
+  /** unix seconds, inclusive (0: no mandate) */
+  expiry: bigint;
+  /** the nonce the pair's next signed mandate must carry */
+  nonce: bigint;
 }
 
 export interface Challenge {
@@ -209,32 +225,30 @@ export function openDeals(
   requests: readonly DealRequest[],
   permit: PermitArg = NO_PERMIT,
 ): Promise<CairnReceipt> {
-  const total = requests.reduce((sum, r) => sum + r.price, 0n);
   return write(
     signer,
-    {
-      ...market(signer),
-      functionName: 'openDeals',
-      args: [
-        requests.map((r) => ({
-          host: r.host,
-          root: r.root,
-          size: r.size,
-          leafCount: r.leafCount,
-          leafSize: r.leafSize,
-          duration: r.duration,
-          price: r.price,
-          expiry: r.expiry,
-          nonce: r.nonce,
-          repairOf: r.repairOf,
-          signature: r.signature,
-        })),
-        permit,
-      ],
-    },
-    { tokensNeeded: total },
+    { ...market(signer), functionName: 'openDeals', args: [requestArgs(requests), permit] },
+    { tokensNeeded: totalPrice(requests) },
   );
 }
+
+const totalPrice = (requests: readonly DealRequest[]) =>
+  requests.reduce((sum, r) => sum + r.price, 0n);
+
+const requestArgs = (requests: readonly DealRequest[]) =>
+  requests.map((r) => ({
+    host: r.host,
+    root: r.root,
+    size: r.size,
+    leafCount: r.leafCount,
+    leafSize: r.leafSize,
+    duration: r.duration,
+    price: r.price,
+    expiry: r.expiry,
+    nonce: r.nonce,
+    repairOf: r.repairOf,
+    signature: r.signature,
+  }));
 
 /** The ids of the deals an `openDeals` receipt opened, in request order. */
 export function openedDealIds(receipt: CairnReceipt): bigint[] {
@@ -283,6 +297,86 @@ export function repairBounty(reader: ChainReader, dealId: bigint): Promise<bigin
     functionName: 'repairBounty',
     args: [dealId],
   });
+}
+
+// ------------------------------------------------------------------ mandates (delegated repair)
+
+/**
+ * The client (the signer) lets `mediator` spend up to `budget` of its tokens on repair deals
+ * until `expiry` (unix seconds), replacing any mandate it had; `budget: 0n` revokes. The market
+ * pulls the tokens, so the client also approves it (`approveMarket`) or signs a permit the
+ * mediator passes to `openRepairDeals`.
+ */
+export function setMandate(
+  signer: ChainSigner,
+  mediator: Address,
+  args: { budget: bigint; expiry: bigint },
+): Promise<CairnReceipt> {
+  return write(signer, {
+    ...market(signer),
+    functionName: 'setMandate',
+    args: [mediator, args.budget, args.expiry],
+  });
+}
+
+/** Revokes `mediator`'s mandate (`setMandate` with budget 0). */
+export function revokeMandate(signer: ChainSigner, mediator: Address): Promise<CairnReceipt> {
+  return setMandate(signer, mediator, { budget: 0n, expiry: 0n });
+}
+
+/** Submits a mandate the client signed (`signMandate`); the signer (any account) pays the gas. */
+export function setMandateBySig(signer: ChainSigner, m: SignedMandate): Promise<CairnReceipt> {
+  return write(signer, {
+    ...market(signer),
+    functionName: 'setMandateBySig',
+    args: [m.client, m.mediator, m.budget, m.expiry, m.signature],
+  });
+}
+
+export function getMandate(
+  reader: ChainReader,
+  client: Address,
+  mediator: Address,
+): Promise<Mandate> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'getMandate',
+    args: [client, mediator],
+  });
+}
+
+/** The market's EIP-712 digest of a mandate, computed by the contract (see also `hashMandate`). */
+export function mandateDigest(reader: ChainReader, m: MandateMessage): Promise<Hex> {
+  return reader.publicClient.readContract({
+    address: reader.config.market,
+    abi: storageMarketAbi,
+    functionName: 'mandateDigest',
+    args: [m.client, m.mediator, m.budget, m.expiry, m.nonce],
+  });
+}
+
+/**
+ * The mediator (the signer) opens repair deals for `client` under its mandate: every request
+ * repairs a failed deal of the client's (`repairOf`) with a quote signed for the client. The deals
+ * are the client's; the sum of prices comes out of the client's tokens (through `permit`, signed
+ * by the client, or its allowance) and off the budget. The client's balance is checked first.
+ */
+export function openRepairDeals(
+  signer: ChainSigner,
+  client: Address,
+  requests: readonly DealRequest[],
+  permit: PermitArg = NO_PERMIT,
+): Promise<CairnReceipt> {
+  return write(
+    signer,
+    {
+      ...market(signer),
+      functionName: 'openRepairDeals',
+      args: [client, requestArgs(requests), permit],
+    },
+    { tokensNeeded: totalPrice(requests), tokensFrom: client },
+  );
 }
 
 // ------------------------------------------------------------------ periods, challenges, proofs

@@ -7,7 +7,7 @@
 import { ShardRebuilder, shardSetOf, type ShardSet } from '@cairn/codec';
 import { DealStatus, getDeal } from '@cairn/contracts';
 import { paidDeals, type PaidUploadInit } from './deals.ts';
-import { pieceFetcher } from './download.ts';
+import { pieceFetcher, type DownloadOptions } from './download.ts';
 import { DriveError, NotEnoughHostsError } from './errors.ts';
 import { checkHealth, type CheckOptions, type FileHealth } from './health.ts';
 import type { CairnNetwork } from './network.ts';
@@ -42,6 +42,8 @@ export interface RepairShardsOptions {
   probe?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: RepairProgress) => void;
+  /** A piece arrived from a surviving holder (the repair's download traffic). */
+  onPiece?: DownloadOptions['onPiece'];
   /** The new deals are open, before any byte is sent (journal them to survive a crash). */
   onDeals?: PlaceInit['onDeals'];
 }
@@ -88,7 +90,13 @@ export async function repairShards(
     sources.map((p) => p.host),
     signal ?? AbortSignal.timeout(30_000),
   );
-  const { fetch } = pieceFetcher(layout, set.roots, sources, network);
+  const { fetch } = pieceFetcher(
+    layout,
+    set.roots,
+    sources,
+    network,
+    options.onPiece ? { onPiece: options.onPiece } : {},
+  );
   let phase: RepairProgress['phase'] = 'rebuilding';
   let sent = 0;
   let stored = 0;

@@ -53,17 +53,18 @@ if (wants('codec.pipeline.peak-memory-1GiB')) {
 // 3. Gas of the market's transactions on a local anvil (deterministic, so no same-run baseline
 // is needed except where a line compares two ways of doing the same thing).
 if (wants('chain')) await runGasBenches({ env: 'anvil', ...(only ? { only } : {}), report: print });
-if (wants('earn')) await runEarnBenches({ env: 'anvil', ...(only ? { only } : {}), report: print });
 
-// 4. In Chromium, served by Vite: the codec in a worker, then the network benchmark (this page
-// as the client, Node hosts in a child process), then the same network lines with a Node client.
+// 4. In Chromium, served by Vite: the codec in a worker; a paid browser host proving its deals on
+// anvil beside a Node host (earn.*); the network benchmark (this page as the client, Node hosts in
+// a child process), then the same network lines with a Node client.
 const wantsNet = wants('net');
 const wantsCodec = wants('codec');
-if (!wantsNet && !wantsCodec) process.exit(0);
-// The bench pages are scanned up front, with a dependency cache of their own: other Vite and
-// Vitest runs re-optimizing a shared one made the page reload mid-benchmark.
+const wantsEarn = wants('earn');
+if (!wantsNet && !wantsCodec && !wantsEarn) process.exit(0);
+// The pages are scanned up front, with a dependency cache of their own: other Vite and Vitest
+// runs re-optimizing a shared one made the page reload mid-benchmark.
 const harness = await startChromiumHarness({
-  entries: ['tests/bench/*.html'],
+  entries: ['tests/bench/*.html', 'tests/e2e/paid-host.html'],
   cache: 'bench',
 }).catch((err: Error) => {
   console.error(err.message);
@@ -119,6 +120,13 @@ try {
     const query = only ? `?only=${encodeURIComponent(only)}` : '';
     await runPage(`tests/bench/index.html${query}`, 'browser benchmark', 10 * 60_000);
   }
+  if (wantsEarn)
+    await runEarnBenches({
+      harness,
+      ...(only ? { only } : {}),
+      report: print,
+      ...(json ? {} : { log: (line: string) => console.error(`  ${line}`) }),
+    });
   if (wantsNet) {
     // The drive's defaults: k = 10, m = 10, so 20 hosts (all in one Node process).
     const hosts = await startNetHosts(20);
@@ -146,5 +154,5 @@ try {
   }
 } finally {
   await harness.close();
-  if (wantsNet) (await import('node-datachannel')).cleanup();
+  if (wantsNet || wantsEarn) (await import('node-datachannel')).cleanup();
 }

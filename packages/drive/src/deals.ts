@@ -328,7 +328,10 @@ export function paidDeals(init: PaidUploadInit) {
     requests.sort((a, b) => a.shard - b.shard);
     const total = requests.reduce((n, r) => n + r.request.price, 0n);
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 600);
-    const permit = total > 0n ? await signPermit(signer, total, deadline) : undefined;
+    const permit =
+      total > 0n
+        ? await signPermit(signer, total, deadline, { onTopOfAllowance: true })
+        : undefined;
     const receipt = await openDeals(
       signer,
       requests.map((r) => r.request),

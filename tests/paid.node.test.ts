@@ -7,7 +7,10 @@ import {
   DealStatus,
   EndReason,
   abandonDeal,
+  approveMarket,
+  getMandate,
   repairBounty,
+  setMandate,
   getDeal,
   marketBalance,
   marketEvents,
@@ -25,7 +28,11 @@ import {
   repairFile,
   repairShards,
   DurabilityKeeper,
+  Mediator,
   RepairBusyError,
+  type DelegatedFile,
+  type MediatorEvent,
+  type Placement,
   journalDeals,
   type KeeperEvent,
   type KeeperStore,
@@ -381,6 +388,70 @@ it('the journal was lost too: the keeper finds the repair on chain and adopts it
     adopted: [{ shard: 1, host: done.repaired[0]!.host, dealId: done.repaired[0]!.dealId }],
     ended: [],
   });
+  expect(kept.link).not.toBe(put.link);
+  expect(await download(kept.link)).toEqual(Buffer.from(file));
+}, 180_000);
+
+it("the owner's browser is closed: a mediator under a mandate repairs the failed slot in the owner's name; the owner's keeper adopts it", async () => {
+  const file = crypto.getRandomValues(new Uint8Array(22_000));
+  const put = await putFile(await network(), () => file, {
+    k: 1,
+    m: 1,
+    paid: { signer: f.client, duration: 5 },
+  });
+  // The owner delegates: a budget on chain, an allowance for it, and the file's public shape.
+  const mediator = f.signer(devAccount(2));
+  const budget = 10n ** 9n;
+  const expiry = (await f.blockTimestamp()) + 86_400n;
+  await setMandate(f.client, mediator.account, { budget, expiry });
+  await approveMarket(f.client, budget);
+  const delegated: DelegatedFile = {
+    id: 'thesis',
+    client: f.client.account,
+    set: shardSetOf(put.manifest),
+    placements: put.placements.map(({ shard, host, dealId }) => ({ shard, host, dealId: dealId! })),
+  };
+  const events: MediatorEvent[] = [];
+  const service = new Mediator({
+    network: await network(),
+    signer: mediator,
+    duration: 5,
+    files: () => [delegated],
+    onEvent: (e) => events.push(e),
+  });
+  await service.runOnce();
+  expect(events).toEqual([]); // nothing failed yet
+
+  const gone = put.placements[0]!;
+  await abandonDeal(
+    hosts.find((h) => h.node.peerId.toString() === gone.host)!.signer,
+    gone.dealId!,
+  );
+  const owner0 = await tokenBalance(f.reader, f.client.account);
+  await service.runOnce();
+  expect(events.map((e) => e.type)).toEqual(['repaired']);
+  const fresh = (events[0] as { repaired: Placement[] }).repaired[0]!;
+  const deal = await getDeal(f.reader, fresh.dealId!);
+  expect(deal.client).toBe(f.client.account);
+  expect((await getDeal(f.reader, gone.dealId!)).status).toBe(DealStatus.Repaired);
+  expect(await tokenBalance(f.reader, f.client.account)).toBe(owner0 - deal.price);
+  expect((await getMandate(f.reader, f.client.account, mediator.account)).budget).toBe(
+    budget - deal.price,
+  );
+  expect(await tokenBalance(f.reader, mediator.account)).toBe(0n);
+  expect(delegated.placements.find((p) => p.shard === 0)!.dealId).toBe(fresh.dealId);
+
+  // The owner comes back: its keeper finds the mediator's deal on chain and adopts it.
+  const kept = { id: 'thesis', link: put.link };
+  const seen: KeeperEvent[] = [];
+  await new DurabilityKeeper({
+    network: await network(),
+    files: () => [kept],
+    paid: { signer: f.client, duration: 5 },
+    onLinkChanged: (_id, l) => void (kept.link = l),
+    onEvent: (e) => seen.push(e),
+  }).runOnce();
+  expect(seen.map((e) => e.type)).toEqual(['resumed', 'checked']);
   expect(kept.link).not.toBe(put.link);
   expect(await download(kept.link)).toEqual(Buffer.from(file));
 }, 180_000);

@@ -26,6 +26,7 @@ import {
   getDeal,
   hashQuote,
   openDeals,
+  openRepairDeals,
   openedDealIds,
   signPermit,
   signQuote,
@@ -255,6 +256,12 @@ export interface PaidUploadInit {
    * market then pays the client that slot's repair bounty).
    */
   repairOf?: ReadonlyMap<number, bigint>;
+  /**
+   * A mediator repairing for this client under its mandate: quotes name the client, the deals are
+   * the client's (opened with `openRepairDeals`, paid from the client's tokens within the
+   * mandate's budget), and every shard must take over a failed deal (`repairOf`).
+   */
+  onBehalfOf?: Address;
 }
 
 /**
@@ -266,6 +273,8 @@ export function paidDeals(init: PaidUploadInit) {
   return async (plan: DealPlan): Promise<DealsOpened & { ids: Map<number, bigint> }> => {
     const { signer, network } = init;
     const { layout, roots } = plan;
+    const client = init.onBehalfOf ?? signer.account;
+    const mediated = client.toLowerCase() !== signer.account.toLowerCase();
     const requests: { shard: number; request: DealRequest }[] = [];
     const failed = new Map<number, unknown>();
     await Promise.all(
@@ -273,8 +282,10 @@ export function paidDeals(init: PaidUploadInit) {
         try {
           const wallet = init.wallets.get(host);
           if (wallet === undefined) throw new QuoteRejectedError(`host ${host} has no wallet`);
+          if (mediated && !init.repairOf?.has(shard))
+            throw new QuoteRejectedError(`a mediator repairs failed deals only (shard ${shard})`);
           const terms: DealTerms = {
-            client: signer.account,
+            client,
             root: roots[shard]!,
             size: layout.shardSize,
             leafCount: leafCountOf(layout.shardSize, layout.leafSize),
@@ -301,7 +312,7 @@ export function paidDeals(init: PaidUploadInit) {
             nonce: q.nonce,
           };
           const signedBy = await recoverAddress({
-            hash: hashQuote(signer.config, signer.account, quote),
+            hash: hashQuote(signer.config, client, quote),
             signature: q.signature,
           });
           if (
@@ -321,28 +332,39 @@ export function paidDeals(init: PaidUploadInit) {
     );
     const deals = new Map<number, Uint8Array>();
     const ids = new Map<number, bigint>();
-    const end = async (dealIds: bigint[]): Promise<void> => {
-      for (const id of dealIds) await endDeal(signer, id);
-    };
-    if (requests.length === 0) return { deals, failed, ids, end };
+    // Only the client can end its deals: a mediator's unused ones run out (slashed in the
+    // client's favour) or are ended by the client's keeper.
+    const end = mediated
+      ? undefined
+      : async (dealIds: bigint[]): Promise<void> => {
+          for (const id of dealIds) await endDeal(signer, id);
+        };
+    const result = (): DealsOpened & { ids: Map<number, bigint> } => ({
+      deals,
+      failed,
+      ids,
+      ...(end ? { end } : {}),
+    });
+    if (requests.length === 0) return result();
     requests.sort((a, b) => a.shard - b.shard);
     const total = requests.reduce((n, r) => n + r.request.price, 0n);
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 600);
-    const permit =
-      total > 0n
-        ? await signPermit(signer, total, deadline, { onTopOfAllowance: true })
-        : undefined;
-    const receipt = await openDeals(
-      signer,
-      requests.map((r) => r.request),
-      permit,
-    );
+    const batch = requests.map((r) => r.request);
+    let receipt;
+    if (mediated) receipt = await openRepairDeals(signer, client, batch);
+    else {
+      const permit =
+        total > 0n
+          ? await signPermit(signer, total, deadline, { onTopOfAllowance: true })
+          : undefined;
+      receipt = await openDeals(signer, batch, permit);
+    }
     const opened = openedDealIds(receipt);
     requests.forEach((r, i) => {
       ids.set(r.shard, opened[i]!);
       deals.set(r.shard, encodeDealRef('shard', opened[i]!));
     });
-    return { deals, failed, ids, end };
+    return result();
   };
 }
 

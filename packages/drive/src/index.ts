@@ -20,3 +20,4 @@ export * from './deals.ts';
 export * from './health.ts';
 export * from './repair.ts';
 export * from './keeper.ts';
+export * from './mediator.ts';

@@ -242,7 +242,23 @@ async function unrecordedDeals(
     ...opened.placements.flatMap((p) => (p.dealId === undefined ? [] : [p.dealId.toString()])),
     ...known.map((e) => e.dealId),
   ]);
-  const shardOf = new Map(opened.manifest.roots.map((r, i) => [`0x${toHex(r)}`, i]));
+  // Shards by root (a root can stand for several shards when their bytes are equal, e.g. k = 1).
+  const shardsOf = new Map<string, number[]>();
+  opened.manifest.roots.forEach((r, i) => {
+    const key = `0x${toHex(r)}`;
+    shardsOf.set(key, [...(shardsOf.get(key) ?? []), i]);
+  });
+  // A found deal replaces a shard whose recorded deal is no longer live.
+  const live = new Map<number, boolean>();
+  const replaceable = async (shard: number): Promise<boolean> => {
+    const known = live.get(shard);
+    if (known !== undefined) return !known;
+    const dealId = opened.placements.find((p) => p.shard === shard)?.dealId;
+    const alive =
+      dealId !== undefined && (await getDeal(reader, dealId)).status === DealStatus.Active;
+    live.set(shard, alive);
+    return !alive;
+  };
   const logs = await reader.publicClient.getContractEvents({
     address: reader.config.market,
     abi: storageMarketAbi,
@@ -253,12 +269,18 @@ async function unrecordedDeals(
   });
   const out: JournalEntry[] = [];
   for (const log of logs) {
-    const shard = shardOf.get(log.args.root.toLowerCase());
     const dealId = log.args.dealId.toString();
-    if (shard === undefined || recorded.has(dealId)) continue;
+    const candidates = shardsOf.get(log.args.root.toLowerCase()) ?? [];
+    if (candidates.length === 0 || recorded.has(dealId)) continue;
     if ((await getDeal(reader, log.args.dealId)).status !== DealStatus.Active) continue;
+    let shard: number | undefined;
+    for (const c of candidates) {
+      if (out.some((e) => e.shard === c) || !(await replaceable(c))) continue;
+      shard = c;
+      break;
+    }
     const host = peerIdOfRecord((await getHost(reader, log.args.host)).peerId);
-    if (host) out.push({ shard, host, dealId });
+    if (shard !== undefined && host) out.push({ shard, host, dealId });
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { runGasBenches } from '../packages/contracts/bench/gas.ts';
 import { runEarnBenches } from '../packages/earn/bench/proof.ts';
 import { formatResult, type BenchResult } from '../packages/codec/bench/harness.ts';
 import { runNetBench } from '../packages/drive/bench/net-client.ts';
+import { runRepairBench } from '../packages/drive/bench/repair.ts';
 import { startNetHosts } from '../packages/drive/bench/net-spawn.ts';
 import { startChromiumHarness } from './chromium-harness.ts';
 
@@ -54,7 +55,18 @@ if (wants('codec.pipeline.peak-memory-1GiB')) {
 // is needed except where a line compares two ways of doing the same thing).
 if (wants('chain')) await runGasBenches({ env: 'anvil', ...(only ? { only } : {}), report: print });
 
-// 4. In Chromium, served by Vite: the codec in a worker; a paid browser host proving its deals on
+// 4. Repair in Node: one lost shard rebuilt from the others and stored on a new host, beside
+// putting the same bytes as one shard (hosts in a child process).
+if (wants('repair')) {
+  await runRepairBench({
+    report: (result) => {
+      if (wants(result.bench)) print(result);
+    },
+  });
+  (await import('node-datachannel')).cleanup();
+}
+
+// 5. In Chromium, served by Vite: the codec in a worker; a paid browser host proving its deals on
 // anvil beside a Node host (earn.*); the network benchmark (this page as the client, Node hosts in
 // a child process), then the same network lines with a Node client.
 const wantsNet = wants('net');

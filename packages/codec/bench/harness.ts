@@ -52,9 +52,10 @@ export async function throughput(
 }
 
 export function formatResult(r: BenchResult): string {
-  const value = r.value >= 100 ? r.value.toFixed(0) : r.value.toFixed(1);
+  const figure = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  const value = figure(r.value);
   const ratio = r.ratio === null ? '' : `  ratio ${r.ratio.toFixed(2)}x`;
-  const base = r.baseline === null ? '' : `  baseline ${r.baseline.toFixed(0)}`;
+  const base = r.baseline === null ? '' : `  baseline ${figure(r.baseline)}`;
   return `${r.bench.padEnd(36)} ${r.env.padEnd(16)} ${value.padStart(8)} ${r.unit.padEnd(5)}${base}${ratio}${r.note ? `  (${r.note})` : ''}`;
 }
 

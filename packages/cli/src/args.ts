@@ -77,10 +77,11 @@ export function parseCount(
   text: string | undefined,
   what: string,
   min: number,
+  command?: string,
 ): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
-    throw new UsageError(`${what} must be an integer >= ${min}, got '${text}'`);
+    throw new UsageError(`${what} must be an integer >= ${min}, got '${text}'`, command);
   return n;
 }

@@ -11,6 +11,9 @@ interface ErrorLike {
   path?: string;
   cause?: unknown;
   errors?: unknown[];
+  /** viem's HttpRequestError */
+  url?: string;
+  details?: string;
 }
 
 function firstLine(text: string): string {
@@ -44,6 +47,22 @@ const SYSTEM: Record<string, string> = {
   EADDRINUSE: 'address already in use',
   ECONNREFUSED: 'connection refused',
 };
+
+/** The first error in `error`'s tree (itself, its causes, aggregated errors) that `test` accepts. */
+export function findError(
+  error: unknown,
+  test: (e: ErrorLike) => boolean,
+  depth = 0,
+): ErrorLike | undefined {
+  if (error == null || typeof error !== 'object' || depth > 8) return undefined;
+  const err = error as ErrorLike;
+  if (test(err)) return err;
+  for (const inner of [...(err.errors ?? []), err.cause]) {
+    const found = findError(inner, test, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 /** A one-line message naming the cause of `error`. */
 export function describeError(error: unknown): string {
@@ -80,6 +99,24 @@ export function describeError(error: unknown): string {
       return `no room: ${message}`;
     case 'InvalidRecoveryPhraseError':
       return `invalid recovery phrase: ${message}`;
+    case 'KeyFileError': {
+      const sys = findError(err.cause, (e) => e.code != null && SYSTEM[e.code] != null);
+      return sys?.code != null ? `${message} (${SYSTEM[sys.code]}, ${sys.code})` : message;
+    }
+    case 'WrongChainError':
+      return `wrong chain: ${message}`;
+    case 'InsufficientBalanceError':
+      return `not enough funds: ${message}`;
+    case 'ContractRevertError':
+      return `transaction refused: ${message}`;
+    case 'SignatureRejectedError':
+      return message;
+    case 'QuoteRejectedError':
+      return `quote rejected: ${message}`;
+    case 'PutRefusedError':
+      return `refused: ${message}`;
+    case 'HttpRequestError':
+      return `chain unreachable: ${err.url ?? ''} (${firstLine(err.details ?? message)})`;
     case 'TimeoutError':
       return `timed out: ${message}`;
     case 'AbortError':

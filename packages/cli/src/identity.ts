@@ -1,10 +1,13 @@
 /**
  * A host's persistent libp2p identity: a key file (libp2p protobuf form, created with mode 0600)
  * or a file holding a BIP-39 recovery phrase, from which codec's `deriveUserKeys` gives the same
- * Ed25519 identity the user's browser would have (and the wallet that receives payment).
+ * Ed25519 identity the user's browser would have (and the wallet that receives payment and, on a
+ * paid network, signs the host's transactions when no key file is given).
  */
 import { readFile } from 'node:fs/promises';
 import { deriveUserKeys, normalizeRecoveryPhrase, validateRecoveryPhrase } from '@cairn/codec';
+import { accountFromPrivateKey } from '@cairn/contracts';
+import type { PrivateKeyAccount } from 'viem';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { loadOrCreateIdentity } from '@cairn/relay';
@@ -15,6 +18,8 @@ export interface HostIdentity {
   source: 'created' | 'key file' | 'recovery phrase';
   /** The phrase's wallet address when the identity is a recovery phrase. */
   wallet?: `0x${string}`;
+  /** The phrase's wallet account (the same address), to sign with on a paid network. */
+  account?: PrivateKeyAccount;
 }
 
 export async function loadHostIdentity(file: string): Promise<HostIdentity> {
@@ -36,9 +41,10 @@ export async function loadHostIdentity(file: string): Promise<HostIdentity> {
       throw new Error(`${file} holds words but not a valid 12- or 24-word recovery phrase`);
     const keys = await deriveUserKeys(phrase);
     const privateKey = await generateKeyPairFromSeed('Ed25519', keys.peer.privateKey);
+    const account = accountFromPrivateKey(keys.wallet.privateKey);
     keys.wallet.privateKey.fill(0);
     keys.driveKey.fill(0);
-    return { privateKey, source: 'recovery phrase', wallet: keys.wallet.address };
+    return { privateKey, source: 'recovery phrase', wallet: keys.wallet.address, account };
   }
   const { privateKey, created } = await loadOrCreateIdentity(file);
   return { privateKey, source: created ? 'created' : 'key file' };

@@ -14,6 +14,11 @@ export interface ResolvedRelays {
   directories: string[];
   /** The first relay given by HTTP URL: where the app is, so share links open in a browser. */
   appUrl?: string;
+  /**
+   * The `chain` of the first HTTP relay whose `/cairn.json` names one (unchecked JSON), and that
+   * file's URL. Relays given by multiaddr say nothing about the chain.
+   */
+  chain?: { value: unknown; source: string };
 }
 
 /** The relays to use: the flags, else CAIRN_RELAY, else `fallback` (else the default). */
@@ -54,8 +59,14 @@ async function checkMultiaddr(addr: string, command: string): Promise<string> {
   return addr;
 }
 
-/** Reads `url`/cairn.json and picks one address per relay, preferring the URL's own host. */
-async function fromHttp(url: URL, signal?: AbortSignal): Promise<string[]> {
+/**
+ * Reads `url`/cairn.json and picks one address per relay, preferring the URL's own host; also
+ * returns its `chain` field.
+ */
+async function fromHttp(
+  url: URL,
+  signal?: AbortSignal,
+): Promise<{ addrs: string[]; chain: unknown; source: string }> {
   const configUrl = new URL('/cairn.json', url);
   let body: unknown;
   try {
@@ -86,7 +97,11 @@ async function fromHttp(url: URL, signal?: AbortSignal): Promise<string[]> {
   }
   if (byPeer.size === 0) throw new CliError(`${configUrl.href} lists no relay address`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  return [...byPeer.values()].map((addrs) => addrs.find((a) => hostOf(a) === host) ?? addrs[0]!);
+  return {
+    addrs: [...byPeer.values()].map((addrs) => addrs.find((a) => hostOf(a) === host) ?? addrs[0]!),
+    chain: (body as { chain?: unknown }).chain,
+    source: configUrl.href,
+  };
 }
 
 /** Checks the form of the `--relay` inputs without any network access (usage errors first). */
@@ -116,6 +131,7 @@ export async function resolveRelays(
 ): Promise<ResolvedRelays> {
   const directories: string[] = [];
   let appUrl: string | undefined;
+  let chain: ResolvedRelays['chain'];
   for (const input of inputs) {
     if (input.startsWith('/')) {
       directories.push(await checkMultiaddr(input, command));
@@ -126,8 +142,11 @@ export async function resolveRelays(
       } catch {
         throw new UsageError(`--relay ${input} is not a valid URL`, command);
       }
-      directories.push(...(await fromHttp(url, signal)));
+      const config = await fromHttp(url, signal);
+      directories.push(...config.addrs);
       appUrl ??= new URL('/', url).href;
+      if (chain == null && config.chain != null)
+        chain = { value: config.chain, source: config.source };
     } else {
       throw new UsageError(
         `--relay takes a relay multiaddr (/ip4/.../ws/p2p/<id>) or its http(s):// URL, got '${input}'`,
@@ -135,7 +154,11 @@ export async function resolveRelays(
       );
     }
   }
-  return { directories: [...new Set(directories)], appUrl };
+  return {
+    directories: [...new Set(directories)],
+    ...(appUrl != null ? { appUrl } : {}),
+    ...(chain != null ? { chain } : {}),
+  };
 }
 
 /** A client node (no listener, no reservation): dials hosts over WebRTC through the relays. */

@@ -1,110 +1,22 @@
 // The cairn command end to end, as a user runs it: real processes (`node src/main.ts ...`), a real
 // relay and four real hosts on loopback, files over WebRTC between the processes.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeShareLink, encodeShareLink } from '@cairn/codec';
+import { cairn, start, stop, type Daemon } from './procs.ts';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const MiB = 1024 * 1024;
-// No CAIRN_RELAY from the caller's shell; no stacks.
-const ENV = { ...process.env, CAIRN_RELAY: '', CAIRN_DEBUG: '' };
-
-interface Done {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-interface Daemon {
-  child: ChildProcess;
-  output(): string;
-  /** Resolves with the first match of `re` in its stdout. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<Done>;
-}
 
 const daemons: Daemon[] = [];
 let dir = '';
-
-/** Runs one command to its end (with a deadline). */
-function cairn(args: string[], timeoutMs = 90_000): Promise<Done> {
-  return start(args, timeoutMs).exited;
-}
-
-function start(args: string[], timeoutMs?: number): Daemon {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: ENV,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  let err = '';
-  const waiters = new Set<() => void>();
-  child.stdout!.on('data', (d: Buffer) => {
-    out.push(d);
-    for (const w of waiters) w();
-  });
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const timer =
-    timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const exited = new Promise<Done>((resolve) =>
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      // 'exit' can come before the last 'data'; 'close' waits for the pipes.
-      child.on('close', () => resolve({ code, signal, stdout: Buffer.concat(out), stderr: err }));
-    }),
-  );
-  const text = (): string => Buffer.concat(out).toString();
-  return {
-    child,
-    output: () => `${text()}\n--- stderr ---\n${err}`,
-    exited,
-    waitFor(re, ms = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const m = re.exec(text());
-          if (m == null) return;
-          done();
-          resolve(m);
-        };
-        const fail = (why: string) => (): void => {
-          done();
-          reject(
-            new Error(`${why} waiting for ${re} in cairn ${args.join(' ')}:\n${text()}\n${err}`),
-          );
-        };
-        const onExit = fail('exited');
-        const timer = setTimeout(fail('timed out'), ms);
-        const done = (): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          child.off('exit', onExit);
-        };
-        waiters.add(check);
-        child.on('exit', onExit);
-        check();
-      });
-    },
-  };
-}
 
 function daemon(args: string[]): Daemon {
   const d = start(args);
   daemons.push(d);
   return d;
-}
-
-async function stop(d: Daemon): Promise<Done> {
-  d.child.kill('SIGTERM');
-  const killer = setTimeout(() => d.child.kill('SIGKILL'), 20_000);
-  const done = await d.exited;
-  clearTimeout(killer);
-  return done;
 }
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -171,6 +83,46 @@ describe('cairn', () => {
       [['host', '--dir', join(dir, 'x'), '--quota', '0'], /--quota must be more than 0 bytes/],
       [['put', 'a.txt', '--relay', 'relay.example.org'], /--relay takes a relay multiaddr/],
       [['relay', '--http-port', 'eighty'], /--http-port must be a non-negative integer/],
+      // Paid hosting and putting.
+      [
+        ['host', '--dir', 'x', '--quota', '1G', '--free', '--key-file', 'k'],
+        /--key-file is for paid hosting/,
+      ],
+      [
+        ['host', '--dir', 'x', '--quota', '1G', '--stake', 'lots'],
+        /--stake must be an amount of tokens/,
+      ],
+      [
+        ['host', '--dir', 'x', '--quota', '1G', '--price', '1.5'],
+        /--price must be a non-negative integer/,
+      ],
+      [
+        ['host', '--dir', 'x', '--quota', '1G', '--claim-every', 'often'],
+        /--claim-every must be an integer >= 0/,
+      ],
+      [
+        [
+          'host',
+          '--dir',
+          'x',
+          '--quota',
+          '1G',
+          '--key-file',
+          'k',
+          '--wallet',
+          `0x${'1'.repeat(40)}`,
+        ],
+        /--wallet is for free hosting/,
+      ],
+      [['put', 'a.txt', '--duration', '5'], /--duration is for a paid put: pass --key-file/],
+      [
+        ['put', 'a.txt', '--key-file', 'k', '--duration', '0'],
+        /--duration must be an integer >= 1/,
+      ],
+      [
+        ['put', 'a.txt', '--key-file', 'k', '--max-price', 'cheap'],
+        /--max-price must be a non-negative integer/,
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => cairn(args)));
     results.forEach((r, i) => {

@@ -6,7 +6,7 @@
 import { toHex } from '@cairn/codec';
 import { DealStatus, endDeal, getDeal, marketGenesis } from '@cairn/contracts';
 import { download, openLink, putFile, type OpenedFile } from '@cairn/drive';
-import { idbGet, idbSet } from '../idb.ts';
+import { idbDelete, idbGet, idbKeys, idbSet } from '../idb.ts';
 import { findIndex, publishIndex, retireIndex, type IndexCopy } from '../drive/index-store.ts';
 import {
   emptyIndex,
@@ -49,6 +49,8 @@ class DriveState {
   backupHosts = $state(0);
   backupError = $state<string | null>(null);
   restoreStep = $state<string | null>(null);
+  /** Uploads a closed tab cut off: the file must be chosen again. */
+  interrupted = $state.raw<{ key: string; name: string; size: number; startedAt: number }[]>([]);
 
   #key: CryptoKey | undefined;
   #copy: IndexCopy | undefined;
@@ -81,6 +83,24 @@ class DriveState {
       this.backupHosts = stored.copy?.holders.length ?? 0;
     }
     void this.checkAllHealth();
+    await this.#loadInterrupted();
+  }
+
+  async #loadInterrupted(): Promise<void> {
+    const prefix = `${session.account}:`;
+    const keys = (await idbKeys('uploads')).filter((k) => k.startsWith(prefix));
+    const found = await Promise.all(
+      keys.map(async (key) => ({
+        key,
+        ...(await idbGet<{ name: string; size: number; startedAt: number }>('uploads', key))!,
+      })),
+    );
+    this.interrupted = found.filter((u) => u.name !== undefined);
+  }
+
+  async dismissInterrupted(key: string): Promise<void> {
+    await idbDelete('uploads', key);
+    this.interrupted = this.interrupted.filter((u) => u.key !== key);
   }
 
   /** Finds the drive's index on the network from the phrase's account (and the paying wallet). */
@@ -144,6 +164,9 @@ class DriveState {
   async #upload(t: Transfer, file: File): Promise<void> {
     t.status = 'running';
     t.phase = 'Finding hosts';
+    // Kept until the upload ends, so a tab closed halfway says so on the next visit.
+    const mark = `${session.account}:${crypto.randomUUID()}`;
+    await idbSet('uploads', mark, { name: file.name, size: file.size, startedAt: Date.now() });
     try {
       const identity = session.keys?.peer.privateKey;
       const chain = net.config?.chain ?? null;
@@ -206,6 +229,8 @@ class DriveState {
       t.finish(`${location.origin}/s#${entry.fragment}`);
     } catch (err) {
       t.fail(err);
+    } finally {
+      await idbDelete('uploads', mark).catch(() => {});
     }
   }
 

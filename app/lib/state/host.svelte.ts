@@ -54,6 +54,7 @@ class HostState {
   #host: PaidHost | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #rates = new Map<bigint, bigint>();
+  #releaseLock: (() => void) | undefined;
 
   constructor() {
     if (typeof localStorage !== 'undefined') {
@@ -111,6 +112,12 @@ class HostState {
     this.status = 'starting';
     this.error = null;
     this.history = this.#history();
+    // One tab hosts per drive: two nodes with one identity would fight over the relay slot.
+    if (!(await this.#lock(`cairn-host-${signer.account.toLowerCase()}`))) {
+      this.status = 'error';
+      this.error = 'This drive is already hosting in another tab or window of this browser.';
+      return;
+    }
     try {
       if (isLocalChain(config.chain)) {
         this.step = 'Getting gas money from the local chain';
@@ -133,6 +140,8 @@ class HostState {
         pricePerBytePeriod: PRICE_PER_BYTE_PERIOD,
         stake: STAKE,
         state: new LocalStorageState(),
+        // Announced: clients rank hosts whose storage survives a browser cleanup higher.
+        hosting: { persistent: this.persisted },
         // On a local chain, periods are seconds long: claim every period so earnings show.
         ...(local ? { daemon: { claimEveryPeriods: 1 } } : {}),
         onEvent: (e) => this.#onEvent(e),
@@ -150,7 +159,22 @@ class HostState {
       this.status = 'error';
       this.step = null;
       this.error = describe(err);
+      this.#releaseLock?.();
     }
+  }
+
+  #lock(name: string): Promise<boolean> {
+    if (!navigator.locks) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      void navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(false);
+          return;
+        }
+        resolve(true);
+        return new Promise<void>((release) => (this.#releaseLock = release));
+      });
+    });
   }
 
   async stop(): Promise<void> {
@@ -162,6 +186,7 @@ class HostState {
     } finally {
       this.#host = undefined;
       this.status = 'off';
+      this.#releaseLock?.();
     }
   }
 

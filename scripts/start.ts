@@ -15,7 +15,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { equalBytes } from '@cairn/codec';
-import { CairnNetwork, getFile, putFile } from '@cairn/drive';
+import { CairnNetwork, getFile, putFile, redundancyFor } from '@cairn/drive';
 import { createCairnNode, type CairnNode } from '@cairn/peer';
 import { startRelay } from '@cairn/relay';
 import {
@@ -235,9 +235,10 @@ const roundTrip: Service = {
       });
       const file = new Uint8Array(randomBytes(1024 * 1024 + 4321));
       const t0 = performance.now();
+      const { k, m } = redundancyFor(HOSTS);
       const put = await putFile(network, () => file, {
-        k: 2,
-        m: 2,
+        k,
+        m,
         name: 'hello.bin',
         size: file.byteLength,
         baseUrl: `${local.httpUrl}/`,
@@ -256,7 +257,7 @@ const roundTrip: Service = {
       for (const id of ids) cost += (await getDeal(signer, id)).price;
       return {
         lines: [
-          `round trip       1 MiB put on ${new Set(put.placements.map((p) => p.host)).size} hosts (k=2, m=2) in ${(t1 - t0).toFixed(0)} ms, ` +
+          `round trip       1 MiB put on ${new Set(put.placements.map((p) => p.host)).size} hosts (k=${k}, m=${m}) in ${(t1 - t0).toFixed(0)} ms, ` +
             `fetched back by its link in ${(t2 - t1).toFixed(0)} ms: identical bytes`,
           `                 paid by ${signer.account} (dev account ${CLIENT_ACCOUNT}, ${relative(root, clientKey)}): ` +
             `deals ${ids.join(', ')} for ${DEAL_PERIODS} periods, ${tokens(cost)} in escrow`,

@@ -12,6 +12,7 @@ import {
   getFile,
   openLink,
   putFile,
+  redundancyFor,
   repairFile,
   repairShards,
 } from '@cairn/drive';
@@ -111,14 +112,18 @@ it('refuses to repair from fewer than k shards, and a healthy file is left alone
 
 it('the keeper repairs automatically once hosts lost one by one bring it to the threshold', async () => {
   for (const h of net.hosts) h.store.faults = {};
+  // The default redundancy as a client would choose it on a 7-host network (here 3 of the 10
+  // hosts stay free to take the repaired shards): RS(3,4), repaired when fewer than 6 are left.
+  const { k, m, threshold } = redundancyFor(7);
+  expect({ k, m, threshold }).toEqual({ k: 3, m: 4, threshold: 6 });
   const data = randomFile(1 * MiB + 5);
-  const put = await putFile(await net.client(), () => data, { k: 2, m: 2 });
+  const put = await putFile(await net.client(), () => data, { k, m });
   let link = put.link;
   const events: KeeperEvent[] = [];
   const keeper = new DurabilityKeeper({
     network: await net.client(),
     files: () => [{ id: 'video', link }],
-    threshold: 3,
+    // No threshold given: the keeper applies the default rule to the file's k and m.
     check: { timeoutMs: 6000 },
     onLinkChanged: (_id, l) => void (link = l),
     onEvent: (e) => events.push(e),
@@ -131,20 +136,24 @@ it('the keeper repairs automatically once hosts lost one by one bring it to the 
     net.hosts.find((h) => h.peerId === put.placements[shard]!.host)!;
 
   await keeper.runOnce();
-  await holder(3).stop();
+  await holder(6).stop();
   await keeper.runOnce();
-  expect(healthy()).toEqual([4, 3]);
+  expect(healthy()).toEqual([7, 6]);
   expect(link).toBe(put.link);
-  await holder(1).stop();
+  await holder(2).stop();
   await keeper.runOnce();
-  expect(healthy()).toEqual([4, 3, 2]);
+  expect(healthy()).toEqual([7, 6, 5]);
   const repaired = events.find((e) => e.type === 'repaired');
   expect(repaired && repaired.type === 'repaired' && repaired.repaired.map((p) => p.shard)).toEqual(
-    [1, 3],
+    [2, 6],
   );
+  // On hosts that held nothing of the file.
+  const before = new Set(put.placements.map((p) => p.host));
+  if (repaired?.type === 'repaired')
+    for (const p of repaired.repaired) expect(before.has(p.host)).toBe(false);
   expect(link).not.toBe(put.link);
   await keeper.runOnce();
-  expect(healthy()).toEqual([4, 3, 2, 4]);
+  expect(healthy()).toEqual([7, 6, 5, 7]);
   expect(events.some((e) => e.type === 'error')).toBe(false);
   const got = await getFile(await net.client(), link);
   expect(sha(await collect(got.body))).toBe(sha(data));

@@ -1,13 +1,13 @@
 /** A tiny promise wrapper over one IndexedDB database with a few key-value object stores. */
 const DB_NAME = 'cairn-app';
-const STORES = ['vault', 'index', 'uploads'] as const;
+const STORES = ['vault', 'index', 'uploads', 'keeper'] as const;
 export type StoreName = (typeof STORES)[number];
 
 let opening: Promise<IDBDatabase> | undefined;
 
 function open(): Promise<IDBDatabase> {
   opening ??= new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
+    const req = indexedDB.open(DB_NAME, 2); // 2: the keeper's journal
     req.onupgradeneeded = () => {
       for (const name of STORES)
         if (!req.result.objectStoreNames.contains(name)) req.result.createObjectStore(name);

@@ -14,8 +14,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChainSigner, type CairnChainConfig } from '@cairn/contracts';
 import { startLocalChain, type Anvil } from '@cairn/contracts/node';
-import { startPaidHost, type PaidHost } from '@cairn/earn';
-import { createCairnNode, type CairnNode } from '@cairn/peer';
+import { startPaidHost } from '@cairn/earn';
+import { createCairnNode } from '@cairn/peer';
 import { startRelay, type Relay } from '@cairn/relay';
 import { MemoryShardStore } from '@cairn/store';
 import { mnemonicToAccount } from 'viem/accounts';
@@ -34,7 +34,7 @@ let anvil: Anvil;
 let chain: CairnChainConfig;
 let relay: Relay;
 let browser: Browser;
-const hosts: { node: CairnNode; host: PaidHost }[] = [];
+const hosts: Awaited<ReturnType<typeof startNodeHost>>[] = [];
 const contexts: BrowserContext[] = [];
 
 async function newPage(): Promise<Page> {
@@ -109,6 +109,28 @@ async function getTestTokens(page: Page): Promise<void> {
   await page.getByText('Test tokens received.').first().waitFor({ timeout: 60_000 });
 }
 
+/** A paid Node host whose wallet is anvil's dev account `account`. */
+async function startNodeHost(account: number) {
+  const directory = relay.multiaddrs[0]!.toString();
+  const node = await createCairnNode({ relays: [directory], allowPrivateAddresses: true });
+  const signer = createChainSigner(
+    chain,
+    mnemonicToAccount(DEV_MNEMONIC, { addressIndex: account }),
+    { pollingInterval: 100 },
+  );
+  const store = new MemoryShardStore({ quota: 256 * MiB });
+  const host = await startPaidHost({
+    node,
+    store,
+    directories: [directory],
+    signer,
+    pricePerBytePeriod: 1n,
+    stake: 100n * TOKEN,
+    daemon: { claimEveryPeriods: 1 },
+  });
+  return { node, host, store };
+}
+
 beforeAll(async () => {
   if (!existsSync(join(build, '200.html')))
     throw new Error('build/ has no app: run `npx vite build` first (npm test does)');
@@ -120,23 +142,7 @@ beforeAll(async () => {
     appDir: build,
     chain: { ...chain },
   });
-  const directory = relay.multiaddrs[0]!.toString();
-  for (let i = 1; i <= 3; i++) {
-    const node = await createCairnNode({ relays: [directory], allowPrivateAddresses: true });
-    const signer = createChainSigner(chain, mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }), {
-      pollingInterval: 100,
-    });
-    const host = await startPaidHost({
-      node,
-      store: new MemoryShardStore({ quota: 256 * MiB }),
-      directories: [directory],
-      signer,
-      pricePerBytePeriod: 1n,
-      stake: 100n * TOKEN,
-      daemon: { claimEveryPeriods: 1 },
-    });
-    hosts.push({ node, host });
-  }
+  for (let i = 1; i <= 3; i++) hosts.push(await startNodeHost(i));
   browser = await chromium.launch(chromiumLaunchOptions());
 }, 180_000);
 
@@ -212,7 +218,7 @@ describe('the app', () => {
     const row = owner.getByRole('row', { name: /hello\.bin/ });
     await row.waitFor({ timeout: 60_000 });
     await row.getByText('Healthy').waitFor({ timeout: 60_000 });
-    await row.getByText('4 of 4 pieces online').waitFor();
+    await row.getByText('4 of 4 pieces proven online').waitFor();
     await shot(owner, '05-drive-with-file');
     await owner.getByRole('button', { name: 'Share hello.bin' }).click();
     link = await owner.getByLabel('Share link').inputValue();
@@ -245,6 +251,36 @@ describe('the app', () => {
     await page.getByText('Saved to your computer.').waitFor({ timeout: 60_000 });
     await page.getByText('Streamed to disk by the service worker').waitFor();
   }, 240_000);
+
+  it('a host goes away: the drive rebuilds its piece on a new host and the file still downloads', async () => {
+    // A fifth paid host joins, then one holder of hello.bin leaves for good.
+    const fresh = await startNodeHost(4);
+    hosts.push(fresh);
+    await expect.poll(() => relay.directory.size, { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
+    const gone = hosts[0]!;
+    await gone.host.stop();
+    await gone.node.stop();
+    const row = owner.getByRole('row', { name: /hello\.bin/ });
+    await owner.getByRole('button', { name: 'Check health now' }).click();
+    // The check finds 3 of 4 (below the threshold: RS(2,2) is repaired at the first loss) and
+    // the keeper regenerates the lost piece from two others onto the new host, with a new deal.
+    await row.getByText(/1 rebuilt on new hosts/).waitFor({ timeout: 180_000 });
+    await row.getByText('Healthy').waitFor();
+    expect((await fresh.store.usage()).used).toBeGreaterThan(0);
+    await shot(owner, '07b-drive-repaired');
+    // The file downloads from its new holders (one of them the new host).
+    const [download] = await Promise.all([
+      owner.waitForEvent('download', { timeout: 120_000 }),
+      owner.getByRole('button', { name: 'Download hello.bin' }).click(),
+    ]);
+    const saved = join(shots, 'downloaded-after-repair.bin');
+    await download.saveAs(saved);
+    expect(
+      createHash('sha256')
+        .update(await readFile(saved))
+        .digest('hex'),
+    ).toBe(fileHash);
+  }, 300_000);
 
   it('the browser host proves and earns', async () => {
     // Periods pass (the hosts seed them, answer challenges and claim what closed periods paid);

@@ -4,8 +4,18 @@
  * app. Uploads run one at a time (each already keeps every host busy).
  */
 import { toHex } from '@cairn/codec';
-import { DealStatus, endDeal, getDeal, marketGenesis } from '@cairn/contracts';
-import { download, openLink, putFile, type OpenedFile } from '@cairn/drive';
+import { endDeal, getDeal, marketGenesis } from '@cairn/contracts';
+import {
+  DurabilityKeeper,
+  RepairBusyError,
+  download,
+  openLink,
+  putFile,
+  redundancyFor,
+  type KeeperEvent,
+  type OpenedFile,
+  type Placement,
+} from '@cairn/drive';
 import { idbDelete, idbGet, idbKeys, idbSet } from '../idb.ts';
 import { findIndex, publishIndex, retireIndex, type IndexCopy } from '../drive/index-store.ts';
 import {
@@ -28,11 +38,18 @@ const STORAGE_SECONDS = 30 * 24 * 3600;
 const MAX_DEAL_PERIODS = 10_000;
 
 export interface Health {
+  /** Shards proven alive by a fresh audit (and, when paid, whose deal is active). */
   alive: number;
   n: number;
   k: number;
   checkedAt: number;
+  /** When the keeper last regenerated lost shards of it on new hosts, and how many. */
+  repairedAt?: number;
+  repairedShards?: number;
 }
+
+/** How often the drive's files are checked (and repaired below the threshold) while it is open. */
+const KEEP_EVERY_MS = 10 * 60_000;
 
 interface StoredIndex {
   sealed: Uint8Array;
@@ -58,6 +75,10 @@ class DriveState {
   #running = false;
   #publishing: Promise<void> | undefined;
   #republish = false;
+  #checking: Promise<void> | undefined;
+  #keepTimer: ReturnType<typeof setInterval> | undefined;
+  /** The keeper's last error, e.g. no hosts free to take a repaired shard. */
+  keeperError = $state<string | null>(null);
 
   get files(): DriveFile[] {
     return this.index.files;
@@ -82,7 +103,9 @@ class DriveState {
       this.backup = stored.copy ? 'saved' : this.index.files.length ? 'pending' : 'none';
       this.backupHosts = stored.copy?.holders.length ?? 0;
     }
+    clearInterval(this.#keepTimer);
     void this.checkAllHealth();
+    this.#keepTimer = setInterval(() => void this.checkAllHealth(), KEEP_EVERY_MS);
     await this.#loadInterrupted();
   }
 
@@ -177,16 +200,14 @@ class DriveState {
       const pool = paid ? paidHosts : all.filter((h) => !isPaidHost(h));
       if (pool.length < 2)
         throw Object.assign(new Error('not enough hosts'), { name: 'NotEnoughHostsError' });
-      const n = Math.min(pool.length, 20);
-      const k = Math.max(1, Math.floor(n / 2));
-      const duration = chain
-        ? Math.min(MAX_DEAL_PERIODS, Math.ceil(STORAGE_SECONDS / chain.periodSeconds))
-        : 0;
+      // The default redundancy: the churn simulation's scheme, scaled to the hosts there are.
+      const { k, m } = redundancyFor(pool.length);
+      const duration = chain ? dealPeriods(chain.periodSeconds) : 0;
       const network = await net.network(paid ? 'paid' : 'free', identity);
       const worker = codecWorker();
       const result = await putFile(network, () => file.stream(), {
         k,
-        m: n - k,
+        m,
         size: file.size,
         name: file.name,
         ...(file.type && /^[\x20-\x7e]{1,255}$/.test(file.type) ? { mimeType: file.type } : {}),
@@ -216,16 +237,15 @@ class DriveState {
         type: file.type,
         addedAt: Date.now(),
         k,
-        n,
-        shards: result.placements.map((p) => ({
-          shard: p.shard,
-          host: p.host,
-          ...(p.dealId !== undefined ? { deal: p.dealId.toString() } : {}),
-        })),
+        n: k + m,
+        shards: shardsOf(result.placements),
       };
       if (paid) Object.assign(entry, await this.#dealTerms(entry));
       await this.#change((index) => ({ ...index, files: [entry, ...index.files] }));
-      this.health = { ...this.health, [entry.id]: { alive: n, n, k, checkedAt: Date.now() } };
+      this.health = {
+        ...this.health,
+        [entry.id]: { alive: k + m, n: k + m, k, checkedAt: Date.now() },
+      };
       t.finish(`${location.origin}/s#${entry.fragment}`);
     } catch (err) {
       t.fail(err);
@@ -293,9 +313,7 @@ class DriveState {
       const sealed = await sealIndex($state.snapshot(this.index) as DriveIndex, this.#key);
       const paid = chain !== null && signer !== undefined;
       const network = await net.network(paid ? 'paid' : 'free', session.keys?.peer.privateKey);
-      const duration = chain
-        ? Math.min(MAX_DEAL_PERIODS, Math.ceil(STORAGE_SECONDS / chain.periodSeconds))
-        : 0;
+      const duration = chain ? dealPeriods(chain.periodSeconds) : 0;
       const copy = await publishIndex(network, sealed, {
         ...(paid ? { signer: signer! } : {}),
         duration,
@@ -325,35 +343,83 @@ class DriveState {
     }));
   }
 
-  /** How many of the file's shards are alive: the host is listed and (paid) its deal is active. */
-  async checkHealth(file: DriveFile): Promise<Health> {
-    const network = await net.network('any', session.keys?.peer.privateKey);
-    const hosts = [...new Set(file.shards.map((s) => s.host))];
-    await network.locate(hosts, AbortSignal.timeout(15_000)).catch(() => {});
-    const reader = session.reader;
-    const alive = await Promise.all(
-      file.shards.map(async (s) => {
-        const listed = await network
-          .addressesOf(s.host, AbortSignal.timeout(10_000))
-          .then(() => true)
-          .catch(() => false);
-        if (!listed || !s.deal || !reader) return listed;
-        const deal = await getDeal(reader, BigInt(s.deal)).catch(() => undefined);
-        return deal?.status === DealStatus.Active;
-      }),
-    );
-    const health = {
-      alive: alive.filter(Boolean).length,
-      n: file.n,
-      k: file.k,
-      checkedAt: Date.now(),
-    };
-    this.health = { ...this.health, [file.id]: health };
-    return health;
+  /**
+   * Checks every file (each holder audited with fresh nonces; deals read on chain when paid) and
+   * repairs those below the threshold: lost shards are regenerated from the others on new hosts,
+   * with new deals, and the file's record (its link) updated. One round at a time; the keeper's
+   * journal in IndexedDB finishes or undoes a repair a closed tab cut short.
+   */
+  checkAllHealth(): Promise<void> {
+    this.#checking ??= this.#keepRound().finally(() => (this.#checking = undefined));
+    return this.#checking;
   }
 
-  async checkAllHealth(): Promise<void> {
-    await Promise.allSettled(this.index.files.map((f) => this.checkHealth(f)));
+  async #keepRound(): Promise<void> {
+    const account = session.account;
+    if (!account || this.index.files.length === 0) return;
+    const chain = net.config?.chain ?? null;
+    const signer = session.payerSigner;
+    const paid = chain !== null && signer !== undefined;
+    const network = await net.network(paid ? 'paid' : 'free', session.keys?.peer.privateKey);
+    const journalKey = (k: string) => `${account}:${k}`;
+    this.keeperError = null;
+    await new DurabilityKeeper({
+      network,
+      files: () =>
+        this.index.files.map((f) => ({ id: f.id, link: `${location.origin}/s#${f.fragment}` })),
+      baseUrl: `${location.origin}/s`,
+      ...(paid ? { paid: { signer: signer!, duration: dealPeriods(chain!.periodSeconds) } } : {}),
+      check: { timeoutMs: 15_000 },
+      journal: {
+        get: (k) => idbGet<string>('keeper', journalKey(k)),
+        set: (k, v) =>
+          v === undefined ? idbDelete('keeper', journalKey(k)) : idbSet('keeper', journalKey(k), v),
+      },
+      onLinkChanged: (id, link) => this.#relinked(network, id, link),
+      onEvent: (e) => this.#onKeeperEvent(e),
+    }).runOnce();
+  }
+
+  #onKeeperEvent(e: KeeperEvent): void {
+    const old = this.health[e.id];
+    if (e.type === 'checked' || e.type === 'repaired') {
+      const repaired = e.type === 'repaired';
+      this.health = {
+        ...this.health,
+        [e.id]: {
+          ...old,
+          // After a repair every lost shard is back.
+          alive: repaired ? e.health.n : e.health.healthy,
+          n: e.health.n,
+          k: e.health.k,
+          checkedAt: Date.now(),
+          ...(repaired ? { repairedAt: Date.now(), repairedShards: e.repaired.length } : {}),
+        },
+      };
+    } else if (e.type === 'error' && !(e.error instanceof RepairBusyError)) {
+      const name = this.index.files.find((f) => f.id === e.id)?.name ?? 'a file';
+      this.keeperError = `Could not check or repair ${name}: ${describe(e.error)}`;
+    }
+  }
+
+  /** A repair gave a file a new record: its link and holders change, its id stays. */
+  async #relinked(network: AppNetwork, id: string, link: string): Promise<void> {
+    const opened = await openLink(network, link);
+    const fragment = link.slice(link.indexOf('#') + 1);
+    await this.#change((index) => ({
+      ...index,
+      files: index.files.map((f) =>
+        f.id === id ? { ...f, fragment, shards: shardsOf(opened.placements) } : f,
+      ),
+    }));
+    const file = this.index.files.find((f) => f.id === id);
+    if (file && session.reader) {
+      const terms = await this.#dealTerms(file).catch(() => ({}));
+      await this.#change((index) => ({
+        ...index,
+        files: index.files.map((f) => (f.id === id ? { ...f, ...terms } : f)),
+      }));
+    }
   }
 
   /** Downloads a drive file to disk. */
@@ -443,6 +509,20 @@ export async function saveOpened(
     onBytes: (n) => t.report('Downloading and decrypting', n, size || 1),
   });
   t.finish(used);
+}
+
+/** Periods a deal runs: 30 days, within what hosts quote for. */
+function dealPeriods(periodSeconds: number): number {
+  return Math.min(MAX_DEAL_PERIODS, Math.ceil(STORAGE_SECONDS / periodSeconds));
+}
+
+/** The index's view of a file's placements. */
+function shardsOf(placements: readonly Placement[]): DriveFile['shards'] {
+  return placements.map((p) => ({
+    shard: p.shard,
+    host: p.host,
+    ...(p.dealId !== undefined ? { deal: p.dealId.toString() } : {}),
+  }));
 }
 
 export const drive = new DriveState();

@@ -50,7 +50,8 @@ Options:
                    [CAIRN_RELAY, comma-separated] default http://127.0.0.1:5173
   --k N            data shards (any k rebuild the file)
   --m N            parity shards (hosts that may be lost)
-                   default: k = m = half of the listed hosts, at most 10 + 10
+                   default: one shard per listed host, at most 16 + 24 (the churn
+                   simulation's RS(16,24)), 2.5x overhead below that
   --name NAME      name stored (encrypted) with the file; default FILE's name
   --type MIME      media type stored with the file
   -h, --help       show this help
@@ -138,7 +139,7 @@ export async function put(argv: string[], io: Io): Promise<number> {
   }
 
   // Loaded only now: usage errors, a bad key file or chain answer at once.
-  const { CairnNetwork, putFile } = await import('@cairn/drive');
+  const { CairnNetwork, putFile, redundancyFor } = await import('@cairn/drive');
   let node: CairnNode | undefined;
   const watchdog = idleWatchdog(IDLE_TIMEOUT_MS, 'upload', io.interrupted);
   try {
@@ -154,9 +155,8 @@ export async function put(argv: string[], io: Io): Promise<number> {
       const listed = (await network.hosts({}, watchdog.signal)).length;
       if (listed === 0) throw new CliError('not enough hosts: the relay lists no host');
       if (k == null && m == null) {
-        const n = Math.min(20, listed);
-        k = Math.max(1, Math.floor(n / 2));
-        m = n - k;
+        // The default redundancy (the churn simulation's scheme, scaled to the hosts listed).
+        ({ k, m } = redundancyFor(listed));
       } else if (k == null) {
         k = Math.max(1, listed - m!);
       } else {

@@ -19,5 +19,6 @@ export * from './share.ts';
 export * from './deals.ts';
 export * from './health.ts';
 export * from './repair.ts';
+export * from './redundancy.ts';
 export * from './keeper.ts';
 export * from './mediator.ts';

@@ -1,7 +1,8 @@
 /**
  * The keeper: repairs a drive's files automatically. On a cadence it checks each file and, when
- * fewer than `threshold` shards are healthy, regenerates the lost ones on new hosts and hands the
- * owner the file's new link. A file is never repaired twice at once (one lock per file, across
+ * fewer than `threshold` shards are healthy (by default the simulation's rule,
+ * `repairThresholdFor`), regenerates the lost ones on new hosts and hands the owner the file's
+ * new link. A file is never repaired twice at once (one lock per file, across
  * tabs where the browser has Web Locks; on chain a failed slot can be taken over only once), and
  * a repair cut short by a crash is finished or undone the next time: its deals are journaled
  * before any byte is sent, then adopted if their host proves the shard, else ended.
@@ -22,6 +23,7 @@ import { DriveError } from './errors.ts';
 import type { FileHealth } from './health.ts';
 import type { CairnNetwork } from './network.ts';
 import { repairFile, type RepairFileOptions } from './repair.ts';
+import { repairThresholdFor } from './redundancy.ts';
 import { openLink, publishRecord, type OpenedFile } from './share.ts';
 import type { PlaceInit } from './place.ts';
 import type { Placement } from './types.ts';
@@ -124,6 +126,7 @@ export class DurabilityKeeper {
       const init = this.#init;
       const result = await repairFile(init.network, link, {
         ...init,
+        threshold: init.threshold ?? repairThresholdFor,
         signal: this.#stop.signal,
         onDeals: journalDeals(this.#journal, file.id, link),
       });

@@ -145,8 +145,11 @@ export async function repairShards(
 }
 
 export interface RepairFileOptions extends Omit<RepairShardsOptions, 'lost' | 'gone'> {
-  /** Repair when fewer than this many shards are healthy. @default n (any loss) */
-  threshold?: number;
+  /**
+   * Repair when fewer than this many shards are healthy, or a rule giving it from the file's k
+   * and m (e.g. `repairThresholdFor`). @default n (any loss)
+   */
+  threshold?: number | ((k: number, m: number) => number);
   /** Base of the new link. @default '' */
   baseUrl?: string;
   check?: Omit<CheckOptions, 'signal'>;
@@ -177,7 +180,11 @@ export async function repairFile(
     ...(signal ? { signal } : {}),
   });
   const n = set.k + set.m;
-  if (health.healthy >= (options.threshold ?? n))
+  const threshold =
+    typeof options.threshold === 'function'
+      ? options.threshold(set.k, set.m)
+      : (options.threshold ?? n);
+  if (health.healthy >= threshold)
     return { health, link, placements: opened.placements, repaired: [] };
   const lost = health.shards.filter((s) => s.state !== 'healthy').map((s) => s.shard);
   let paid = options.paid;

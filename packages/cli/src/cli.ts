@@ -1,10 +1,12 @@
 /** The `cairn` command: dispatch, help, version, and the exit codes. */
 import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from './args.ts';
+import { delegate } from './delegate.ts';
 import { debugDetails, describeError } from './errors.ts';
 import { get } from './get.ts';
 import { host } from './host.ts';
 import type { Io } from './io.ts';
+import { mediator } from './mediator.ts';
 import { put } from './put.ts';
 import { relay } from './relay.ts';
 
@@ -23,6 +25,8 @@ Commands:
   put FILE                      upload a file; prints its share link on stdout
   get LINK [OUT]                download a file by its share link (to stdout without OUT)
   relay                         run a relay (signalling, host directory, the app over HTTP)
+  mediator --dir DIR            repair delegated files in their owners' names while they are away
+  delegate LINK --mediator M    hand a paid file to a mediator, with a budget on chain
 
 Every command but relay finds the network through --relay R (repeatable): a relay multiaddr
 (/ip4/.../ws/p2p/<id>) or a relay's http(s) URL; else CAIRN_RELAY; else http://127.0.0.1:5173
@@ -41,6 +45,8 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   put,
   get,
   relay,
+  mediator,
+  delegate,
 };
 
 /** Runs one command line; resolves with the exit code (never throws). */

@@ -113,6 +113,8 @@ export function describeError(error: unknown): string {
       return message;
     case 'QuoteRejectedError':
       return `quote rejected: ${message}`;
+    case 'DelegationRefusedError':
+      return message;
     case 'PutRefusedError':
       return `refused: ${message}`;
     case 'HttpRequestError':

@@ -67,9 +67,12 @@ Free hosting (no chain, or --free):
   --wallet 0x...      address announced for payment; default the phrase's wallet, else none
 `;
 
-/** One host per directory: a lock file with our pid; a stale one (dead pid) is taken over. */
-async function lockDir(dir: string): Promise<() => Promise<void>> {
-  const file = join(dir, 'host.lock');
+/**
+ * One process per directory: a lock file (`host.lock`, `mediator.lock`) with our pid; a stale one
+ * (dead pid) is taken over.
+ */
+export async function lockDir(dir: string, what = 'host'): Promise<() => Promise<void>> {
+  const file = join(dir, `${what}.lock`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open(file, 'wx', 0o600);
@@ -88,7 +91,7 @@ async function lockDir(dir: string): Promise<() => Promise<void>> {
           alive = (e as NodeJS.ErrnoException).code === 'EPERM';
         }
       }
-      if (alive) throw new CliError(`${dir} is in use by another cairn host (pid ${pid})`);
+      if (alive) throw new CliError(`${dir} is in use by another cairn ${what} (pid ${pid})`);
       await unlink(file).catch(() => {});
     }
   }

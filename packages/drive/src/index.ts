@@ -22,3 +22,4 @@ export * from './repair.ts';
 export * from './redundancy.ts';
 export * from './keeper.ts';
 export * from './mediator.ts';
+export * from './delegation.ts';

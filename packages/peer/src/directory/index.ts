@@ -47,3 +47,7 @@ export type {
   DirectoryServerNode,
   QueryHostsOptions,
 } from './protocol.ts';
+// The length-prefixed framing and canonical encoding, for other Cairn protocols built on them
+// (e.g. @cairn/drive's mediator delegation). Internal API: names start with an underscore.
+export { _FrameReader, _writeFrame, _withStream } from './frames.ts';
+export { _Reader, _Writer } from './encoding.ts';

@@ -322,6 +322,7 @@ describe('the app', () => {
   it('restores the drive from its phrase in a new browser and sees the same file', async () => {
     await owner.context().close();
     const page = await newPage();
+    owner = page; // the drive's device from now on
     await page.goto(relay.httpUrl);
     await page.getByRole('button', { name: 'I have a recovery phrase' }).click();
     await page.getByLabel('Recovery phrase').fill(phrase.join(' '));
@@ -334,6 +335,23 @@ describe('the app', () => {
     await shot(page, '11-restored-phone');
     await axe(page, 'drive on a phone');
   }, 240_000);
+
+  it("delete ends the file's deals and its hosts drop the pieces", async () => {
+    // hello.bin's pieces are the only shards over 1 MB (the index copies are a few KB).
+    const big = async () => {
+      let n = 0;
+      for (const h of hosts.slice(1))
+        for await (const info of h.store.list()) if (info.size > MiB) n++;
+      return n;
+    };
+    expect(await big()).toBeGreaterThanOrEqual(2);
+    owner.once('dialog', (d) => void d.accept());
+    await owner.getByRole('button', { name: 'Delete hello.bin' }).click();
+    await owner.getByRole('row', { name: /hello\.bin/ }).waitFor({ state: 'detached' });
+    await owner.getByText('No files yet.').waitFor();
+    // The hosts see the deals end on chain and free the space.
+    await expect.poll(big, { timeout: 60_000 }).toBe(0);
+  }, 120_000);
 
   it('offline: the installed shell opens and says what is unavailable', async () => {
     const page = hostPage;

@@ -10,6 +10,7 @@ import { isLocalChain } from '../config.ts';
 import { net } from './network.svelte.ts';
 import { session } from './session.svelte.ts';
 import { describe } from './transfer.svelte.ts';
+import { bytes } from '../format.ts';
 
 const TOKEN = 10n ** 18n;
 /** Base units per byte per period asked in quotes. */
@@ -228,6 +229,9 @@ class HostState {
       case 'deal-ended':
         this.#rates.delete(e.dealId);
         this.#log(`Deal #${e.dealId} ended (${e.reason})`);
+        break;
+      case 'shard-dropped':
+        this.#log(`Freed ${bytes(e.bytes)}: deal #${e.dealId} ended, nothing pays for that piece`);
         break;
       case 'proof-submitted':
         this.#log(`Proved deal #${e.dealId} for period ${e.period}`);

@@ -425,6 +425,8 @@ export function eventLine(e: HostEvent, periodSeconds: number): string | undefin
       );
     case 'deal-ended':
       return `deal ${e.dealId} ended: ${e.reason}`;
+    case 'shard-dropped':
+      return `dropped shard ${e.root.slice(2, 14)} (${formatSize(e.bytes)}): no live deal pays for it since deal ${e.dealId} ended`;
     case 'claimed':
       return `claimed ${formatTokens(e.amount)} from ${e.dealIds.length === 1 ? 'deal' : 'deals'} ${e.dealIds.join(', ')}`;
     case 'withdrawn':

@@ -101,9 +101,13 @@ export type HostEvent =
   | {
       type: 'deal-ended';
       dealId: bigint;
+      /** the deal's shard root */
+      root: Hex;
       reason: 'completed' | 'client-ended' | 'missed' | 'abandoned';
       refund: bigint;
     }
+  /** A shard no live deal pays for any more, removed from the store (`startPaidHost`). */
+  | { type: 'shard-dropped'; root: Hex; dealId: bigint; bytes: number }
   | { type: 'claimed'; amount: bigint; dealIds: bigint[]; txHash: Hex; gasUsed: bigint }
   | { type: 'withdrawn'; amount: bigint; txHash: Hex }
   | { type: 'error'; where: string; message: string; error: unknown };
@@ -239,6 +243,14 @@ export class HostDaemon extends ChainLoop<HostState, HostEvent> {
     };
   }
 
+  /** Ids of the deals for this shard root that have not ended (as far as the chain was read). */
+  liveDealsFor(root: Hex): bigint[] {
+    const want = root.toLowerCase();
+    return [...this.#deals.values()]
+      .filter((d) => !d.ended && !d.final && d.root.toLowerCase() === want)
+      .map((d) => d.id);
+  }
+
   protected liveDealCount(): number {
     return this.#deals.size;
   }
@@ -326,6 +338,7 @@ export class HostDaemon extends ChainLoop<HostState, HostEvent> {
         this.emit({
           type: 'deal-ended',
           dealId: deal.id,
+          root: deal.root,
           reason: END_REASONS[log.args.reason] ?? 'completed',
           refund: log.args.refund,
         });

@@ -20,6 +20,7 @@ import { startHosting, type CairnNode, type Hosting, type HostingInit } from '@c
 import type { ShardStore, ShardUsage } from '@cairn/store';
 import { HostDaemon, type HostDaemonOptions, type HostEvent, type HostStatus } from './host.ts';
 import type { StateStore } from './state.ts';
+import type { Hex } from 'viem';
 
 export interface PaidHostInit {
   node: CairnNode;
@@ -40,6 +41,12 @@ export interface PaidHostInit {
   /** The daemon's cursor and records (survives a reload or a restart when persistent). */
   state?: StateStore;
   onEvent?: (event: HostEvent) => void;
+  /**
+   * Keep a shard in the store after the last deal paying for it ended (the client ended it, it
+   * ran its course, it failed). @default false: the shard and its tree are deleted, the space
+   * offered again, and a `shard-dropped` event says so.
+   */
+  keepEndedShards?: boolean;
   /** Everything else of the daemon (poll interval, claim cadence...). */
   daemon?: Omit<HostDaemonOptions, 'reader' | 'signer' | 'prove' | 'state' | 'onEvent'>;
   /** Quote limits (TTL, longest deal, largest shard). */
@@ -163,6 +170,24 @@ export async function startPaidHost(init: PaidHostInit): Promise<PaidHost> {
     ...(init.onAnnounceError ? { onAnnounceError: init.onAnnounceError } : {}),
   });
   let daemon: HostDaemon;
+  // A shard is deleted once no live deal of this host pays for its root any more.
+  const dropUnpaid = async (e: { dealId: bigint; root: Hex }): Promise<void> => {
+    if (daemon.liveDealsFor(e.root).length > 0) return;
+    const id = e.root.slice(2).toLowerCase();
+    try {
+      const info = await init.store.info(id);
+      if (!info) return;
+      await hosting.service.delete(id);
+      init.onEvent?.({ type: 'shard-dropped', root: e.root, dealId: e.dealId, bytes: info.size });
+    } catch (error) {
+      init.onEvent?.({
+        type: 'error',
+        where: 'drop',
+        message: `could not delete the shard of ended deal ${e.dealId}: ${(error as Error).message}`,
+        error,
+      });
+    }
+  };
   try {
     daemon = new HostDaemon({
       ...init.daemon,
@@ -170,7 +195,10 @@ export async function startPaidHost(init: PaidHostInit): Promise<PaidHost> {
       signer,
       prove: (root, index) => hosting.service.proveLeaf(root, index),
       ...(init.state ? { state: init.state } : {}),
-      ...(init.onEvent ? { onEvent: init.onEvent } : {}),
+      onEvent: (e) => {
+        init.onEvent?.(e);
+        if (e.type === 'deal-ended' && init.keepEndedShards !== true) void dropUnpaid(e);
+      },
     });
     await daemon.start();
   } catch (err) {

@@ -241,15 +241,15 @@ async function grantMandate(
   days: number,
   io: Io,
 ): Promise<void> {
-  const { approveMarket, getMandate, setMandate, tokenAllowance, tokenBalance } =
+  const { approveMarket, chainNow, getMandate, setMandate, tokenAllowance, tokenBalance } =
     await import('@cairn/contracts');
-  const [old, allowance, balance, block] = await Promise.all([
+  const [old, allowance, balance, now] = await Promise.all([
     getMandate(signer, signer.account, mediator),
     tokenAllowance(signer, signer.account),
     tokenBalance(signer, signer.account),
-    signer.publicClient.getBlock(),
+    chainNow(signer),
   ]);
-  const expiry = block.timestamp + BigInt(days) * 86_400n;
+  const expiry = now + BigInt(days) * 86_400n;
   await setMandate(signer, mediator, { budget, expiry });
   const extra = budget > old.budget ? budget - old.budget : 0n;
   let allowanceText = `the market's allowance stays ${formatTokens(allowance)}`;

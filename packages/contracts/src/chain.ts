@@ -108,6 +108,18 @@ export function createChainSigner(
 }
 
 /** Throws WrongChainError unless the signer's wallet is on the config's chain. */
+/**
+ * Now by the chain's clock, in seconds: the later of the latest block's timestamp and this
+ * machine's clock. Deadlines the market checks (quote expiries, permit deadlines) are dated by it,
+ * so they hold on a chain moved ahead by time travel and on an idle chain whose latest block is
+ * old (the next block is stamped with the current time).
+ */
+export async function chainNow(reader: ChainReader): Promise<bigint> {
+  const block = await reader.publicClient.getBlock();
+  const local = BigInt(Math.floor(Date.now() / 1000));
+  return block.timestamp > local ? block.timestamp : local;
+}
+
 export async function assertWalletChain(signer: ChainSigner): Promise<void> {
   const actual = await signer.walletClient.getChainId();
   if (actual !== signer.config.chainId) throw new WrongChainError(signer.config.chainId, actual);

@@ -22,6 +22,7 @@ import {
 } from '@cairn/codec';
 import {
   DealStatus,
+  chainNow,
   endDeal,
   getDeal,
   hashQuote,
@@ -182,7 +183,7 @@ export function hostQuoter(init: QuoterInit): (terms: Uint8Array) => Promise<Uin
     if (init.maxSize !== undefined && t.size > init.maxSize)
       throw new PutRefusedError(`shards up to ${init.maxSize} bytes`);
     const price = BigInt(t.size) * init.pricePerBytePeriod * BigInt(t.duration);
-    const expiry = BigInt(Math.floor(Date.now() / 1000) + (init.ttlSeconds ?? 600));
+    const expiry = (await chainNow(signer)) + BigInt(init.ttlSeconds ?? 600);
     const now = BigInt(Date.now()) * 1000n;
     lastNonce = now > lastNonce ? now : lastNonce + 1n;
     const quote = {
@@ -348,7 +349,7 @@ export function paidDeals(init: PaidUploadInit) {
     if (requests.length === 0) return result();
     requests.sort((a, b) => a.shard - b.shard);
     const total = requests.reduce((n, r) => n + r.request.price, 0n);
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + 600);
+    const deadline = (await chainNow(signer)) + 600n;
     const batch = requests.map((r) => r.request);
     let receipt;
     if (mediated) receipt = await openRepairDeals(signer, client, batch);

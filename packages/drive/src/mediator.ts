@@ -11,6 +11,7 @@ import { DealStatus, getDeal, type ChainSigner } from '@cairn/contracts';
 import type { Address } from 'viem';
 import type { CairnNetwork } from './network.ts';
 import { repairShards, type RepairShardsOptions } from './repair.ts';
+import { repairThresholdFor } from './redundancy.ts';
 import type { Placement } from './types.ts';
 
 /** A file an owner delegated: its public shape and where its shards are, with their deals. */
@@ -38,6 +39,11 @@ export interface MediatorInit extends Pick<RepairShardsOptions, 'hedge' | 'prefe
   onEvent?: (event: MediatorEvent) => void;
   /** ms between rounds. @default 5 minutes */
   everyMs?: number;
+  /**
+   * Repair when fewer than this many of a file's deals are active, or a rule giving it from k
+   * and m. @default repairThresholdFor (the churn simulation's rule, as the owner's keeper uses)
+   */
+  threshold?: number | ((k: number, m: number) => number);
 }
 
 export class Mediator {
@@ -81,20 +87,27 @@ export class Mediator {
     }
   }
 
-  /** Repairs the file's shards whose deals failed on chain; returns the new placements. */
+  /**
+   * Repairs the file's shards whose deals failed on chain once fewer than the threshold of its
+   * deals are active; returns the new placements.
+   */
   async repair(file: DelegatedFile): Promise<Placement[]> {
     const { signer } = this.#init;
     const repairOf = new Map<number, bigint>();
+    let active = 0;
     for (const p of file.placements) {
       if (p.dealId === undefined) continue;
       const deal = await getDeal(signer, p.dealId);
+      if (deal.status === DealStatus.Active) active++;
       if (
         deal.status === DealStatus.Failed &&
         deal.client.toLowerCase() === file.client.toLowerCase()
       )
         repairOf.set(p.shard, p.dealId);
     }
-    if (repairOf.size === 0) return [];
+    const rule = this.#init.threshold ?? repairThresholdFor;
+    const threshold = typeof rule === 'function' ? rule(file.set.k, file.set.m) : rule;
+    if (repairOf.size === 0 || active >= threshold) return [];
     const result = await repairShards(this.#init.network, file.set, file.placements, {
       lost: [...repairOf.keys()],
       signal: this.#stop.signal,

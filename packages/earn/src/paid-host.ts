@@ -5,6 +5,7 @@
 // composition for the browser tab, the PWA and the headless `cairn host`.
 import {
   addCollateral,
+  chainNow,
   drip,
   getHost,
   register,
@@ -114,7 +115,7 @@ export async function ensureRegistered(
   }
   // Permits expire by the chain's clock, not this machine's (they differ on a local chain moved
   // by time travel, or with a skewed clock): an expired permit is ignored and the pull fails.
-  const deadline = async () => (await signer.publicClient.getBlock()).timestamp + 3600n;
+  const deadline = async () => (await chainNow(signer)) + 3600n;
   let action: Registration['action'] = 'unchanged';
   if (!record.registered) {
     const permit = await signPermit(signer, want.stake, await deadline());

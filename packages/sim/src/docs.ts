@@ -59,7 +59,10 @@ export function durabilityDoc(input: DocInput): string {
     p();
     p(
       `The package exports it as \`DEFAULT_REDUNDANCY\` from \`@cairn/sim\` ` +
-        `(currently { k: ${DEFAULT_REDUNDANCY.k}, m: ${DEFAULT_REDUNDANCY.m}, repairThreshold: ${DEFAULT_REDUNDANCY.repairThreshold}, offlineTimeoutHours: ${DEFAULT_REDUNDANCY.offlineTimeoutHours} }).`,
+        `(currently { k: ${DEFAULT_REDUNDANCY.k}, m: ${DEFAULT_REDUNDANCY.m}, repairThreshold: ${DEFAULT_REDUNDANCY.repairThreshold}, offlineTimeoutHours: ${DEFAULT_REDUNDANCY.offlineTimeoutHours} }). ` +
+        `The drive applies it through \`redundancyFor(hosts)\` and \`repairThresholdFor(k, m)\` (packages/drive/src/redundancy.ts): ` +
+        `uploads from \`cairn put\`, \`npm start\` and the app, and the repair threshold of the owner's keeper and of a mediator. ` +
+        `On a network listing fewer hosts than the scheme has shards, it keeps one shard per host, the same 2.5x overhead and the same share of parity shards lost before a repair.`,
     );
   } else {
     p('**No setting in the table met the goal under the overhead cap with these assumptions.**');

@@ -3,7 +3,8 @@
 // owner's node is gone. Hosts die one by one; a watcher reports their missed proofs until their
 // deals fail; the mediator waits for the threshold, then regenerates exactly the lost shards on
 // new hosts in the owner's name under the mandate. The owner comes back, its keeper adopts the
-// new deals, and with most of the original hosts gone the file still downloads identically.
+// new deals; with most of the original hosts gone, the old link downloads identically by
+// following the repairs on chain, and the owner's new link without it.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { shardSetOf } from '@cairn/codec';
 import {
@@ -244,23 +245,38 @@ it('hosts die one by one; at the threshold a mediator repairs in the owner’s n
   for (const p of repaired)
     expect((await getDeal(f.reader, p.dealId!)).lastProof).toBe((await period(f)) + 1n);
 
-  // The owner comes back: its keeper adopts the mediator's deals into the file's record.
+  // Four more original hosts go: one original and the two new hosts are left, exactly k = 3.
+  for (const p of put.placements.filter((q) => ![2, 6].includes(q.shard)).slice(0, 4))
+    await kill(p.host);
+  // The old link names the dead hosts: alone it cannot be read; with the chain, the download
+  // follows the repairs to the new hosts.
+  await expect(
+    getFile(await network(), put.link, { signal: AbortSignal.timeout(60_000) }).then((g) =>
+      collect(g.body),
+    ),
+  ).rejects.toThrow();
+  const followed = await getFile(await network(), put.link, { reader: f.reader });
+  expect(followed.placements.filter((p) => [2, 6].includes(p.shard))).toEqual(
+    repaired.map(({ shard, host, dealId }) => ({ shard, host, dealId })),
+  );
+  expect(sha(await collect(followed.body))).toBe(sha(data));
+
+  // The owner comes back: its keeper adopts the mediator's deals into the file's record (then
+  // finds too few shards alive and no free host to repair onto: an error event, not a throw).
   let link = put.link;
   const seen: KeeperEvent[] = [];
   await new DurabilityKeeper({
     network: await network(),
     files: () => [{ id: 'archive', link }],
     paid: { signer: f.client, duration: DURATION },
+    check: { timeoutMs: 5000 },
     onLinkChanged: (_id, l) => void (link = l),
     onEvent: (e) => seen.push(e),
   }).runOnce();
   const resumed = seen.find((e) => e.type === 'resumed');
   expect(resumed?.type === 'resumed' && resumed.adopted.map((p) => p.shard).sort()).toEqual([2, 6]);
   expect(link).not.toBe(put.link);
-
-  // Four more original hosts go: one original and the two new hosts are left, exactly k = 3.
-  for (const p of put.placements.filter((q) => ![2, 6].includes(q.shard)).slice(0, 4))
-    await kill(p.host);
+  // The new link names the new hosts: it downloads without the chain.
   const got = await getFile(await network(), link);
   expect(sha(await collect(got.body))).toBe(sha(data));
 }, 400_000);

@@ -4,11 +4,12 @@
  * app. Uploads run one at a time (each already keeps every host busy).
  */
 import { toHex } from '@cairn/codec';
-import { endDeal, getDeal, marketGenesis } from '@cairn/contracts';
+import { createChainReader, endDeal, getDeal, marketGenesis } from '@cairn/contracts';
 import {
   DurabilityKeeper,
   RepairBusyError,
   download,
+  followRepairs,
   openLink,
   putFile,
   redundancyFor,
@@ -466,7 +467,14 @@ export async function openShared(fragment: string, t?: Transfer): Promise<Shared
   }
   const network = await net.network('any', session.keys?.peer.privateKey);
   const opened = await openLink(network, fragment, { signal: AbortSignal.timeout(60_000) });
-  return { ...opened, network };
+  // A link made before a repair (by a mediator, another device) still names the old hosts: the
+  // file's deals on chain say where its shards are now. Without the chain, the link as it is.
+  const chain = net.config?.chain;
+  const reader = session.reader ?? (chain ? createChainReader(chain) : undefined);
+  const placements = reader
+    ? await followRepairs(reader, opened).catch(() => opened.placements)
+    : opened.placements;
+  return { ...opened, placements, network };
 }
 
 function bodyOf(opened: SharedFile, t: Transfer): AsyncGenerator<Uint8Array> {

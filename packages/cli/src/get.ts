@@ -90,7 +90,11 @@ export async function get(argv: string[], io: Io): Promise<number> {
     node = await clientNode();
     const network = new CairnNetwork({ node, directories: relays.directories });
     const reported = new Set<string>();
+    // With the relay's chain, shards repaired since the link was made are found where they are
+    // now; a chain config that does not parse is ignored (the link's hosts are used as they are).
+    const reader = await chainReaderOf(relays.chain?.value);
     const file = await getFile(network, link, {
+      ...(reader ? { reader } : {}),
       signal: watchdog.signal,
       onFault: (f) => {
         const key = `${f.host} ${f.reason}`;
@@ -162,4 +166,14 @@ function writeStdout(chunk: Uint8Array, signal: AbortSignal): Promise<void> {
       else resolve();
     });
   });
+}
+
+async function chainReaderOf(value: unknown) {
+  if (value == null) return undefined;
+  const { createChainReader, parseChainConfig } = await import('@cairn/contracts');
+  try {
+    return createChainReader(parseChainConfig(value));
+  } catch {
+    return undefined;
+  }
 }

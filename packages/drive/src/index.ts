@@ -20,6 +20,7 @@ export * from './deals.ts';
 export * from './health.ts';
 export * from './repair.ts';
 export * from './redundancy.ts';
+export * from './follow.ts';
 export * from './keeper.ts';
 export * from './mediator.ts';
 export * from './delegation.ts';

@@ -7,24 +7,16 @@
  * a repair cut short by a crash is finished or undone the next time: its deals are journaled
  * before any byte is sent, then adopted if their host proves the shard, else ended.
  */
-import { fromHex, layoutOfManifest, toHex } from '@cairn/codec';
-import {
-  DealStatus,
-  endDeal,
-  getDeal,
-  getHost,
-  storageMarketAbi,
-  type ChainReader,
-} from '@cairn/contracts';
+import { layoutOfManifest, toHex } from '@cairn/codec';
+import { DealStatus, endDeal, getDeal } from '@cairn/contracts';
 import { audit } from '@cairn/peer';
-import { peerIdFromString } from '@libp2p/peer-id';
-import type { Address, Hex } from 'viem';
 import { DriveError } from './errors.ts';
 import type { FileHealth } from './health.ts';
 import type { CairnNetwork } from './network.ts';
+import { findRepairedShards } from './follow.ts';
 import { repairFile, type RepairFileOptions } from './repair.ts';
 import { repairThresholdFor } from './redundancy.ts';
-import { openLink, publishRecord, type OpenedFile } from './share.ts';
+import { openLink, publishRecord } from './share.ts';
 import type { PlaceInit } from './place.ts';
 import type { Placement } from './types.ts';
 
@@ -160,7 +152,16 @@ export class DurabilityKeeper {
     if (journaled.length === 0 && !signer) return file.link;
     const { network } = this.#init;
     const opened = await openLink(network, file.link, { signal: this.#stop.signal });
-    const onChain = signer ? await unrecordedDeals(signer, opened, journaled) : [];
+    const onChain = signer
+      ? (
+          await findRepairedShards(
+            signer,
+            signer.account,
+            opened,
+            journaled.map((e) => e.dealId),
+          )
+        ).map((p) => ({ shard: p.shard, host: p.host, dealId: p.dealId!.toString() }))
+      : [];
     if (journaled.length + onChain.length === 0) {
       if (raw !== undefined) await this.#journal.set(key, undefined);
       return file.link;
@@ -232,69 +233,6 @@ export class DurabilityKeeper {
     } finally {
       this.#busy.delete(id);
     }
-  }
-}
-
-/** Live deals of the owner's for this file's roots that its record does not name. */
-async function unrecordedDeals(
-  reader: ChainReader & { account: Address },
-  opened: OpenedFile,
-  known: readonly JournalEntry[],
-): Promise<JournalEntry[]> {
-  const recorded = new Set([
-    ...opened.placements.flatMap((p) => (p.dealId === undefined ? [] : [p.dealId.toString()])),
-    ...known.map((e) => e.dealId),
-  ]);
-  // Shards by root (a root can stand for several shards when their bytes are equal, e.g. k = 1).
-  const shardsOf = new Map<string, number[]>();
-  opened.manifest.roots.forEach((r, i) => {
-    const key = `0x${toHex(r)}`;
-    shardsOf.set(key, [...(shardsOf.get(key) ?? []), i]);
-  });
-  // A found deal replaces a shard whose recorded deal is no longer live.
-  const live = new Map<number, boolean>();
-  const replaceable = async (shard: number): Promise<boolean> => {
-    const known = live.get(shard);
-    if (known !== undefined) return !known;
-    const dealId = opened.placements.find((p) => p.shard === shard)?.dealId;
-    const alive =
-      dealId !== undefined && (await getDeal(reader, dealId)).status === DealStatus.Active;
-    live.set(shard, alive);
-    return !alive;
-  };
-  const logs = await reader.publicClient.getContractEvents({
-    address: reader.config.market,
-    abi: storageMarketAbi,
-    eventName: 'DealOpened',
-    args: { client: reader.account },
-    fromBlock: BigInt(reader.config.deployBlock),
-    strict: true,
-  });
-  const out: JournalEntry[] = [];
-  for (const log of logs) {
-    const dealId = log.args.dealId.toString();
-    const candidates = shardsOf.get(log.args.root.toLowerCase()) ?? [];
-    if (candidates.length === 0 || recorded.has(dealId)) continue;
-    if ((await getDeal(reader, log.args.dealId)).status !== DealStatus.Active) continue;
-    let shard: number | undefined;
-    for (const c of candidates) {
-      if (out.some((e) => e.shard === c) || !(await replaceable(c))) continue;
-      shard = c;
-      break;
-    }
-    const host = peerIdOfRecord((await getHost(reader, log.args.host)).peerId);
-    if (shard !== undefined && host) out.push({ shard, host, dealId });
-  }
-  return out;
-}
-
-/** The peer id a host registered in the market (its text, as bytes), if it is one. */
-function peerIdOfRecord(hex: Hex): string | undefined {
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(fromHex(hex.slice(2)));
-    return peerIdFromString(text).toString();
-  } catch {
-    return undefined;
   }
 }
 

@@ -14,6 +14,8 @@ import {
 } from '@cairn/codec';
 import { encodeDealRef, paidDeals, type PaidUploadInit } from './deals.ts';
 import { download, type DownloadOptions } from './download.ts';
+import type { ChainReader } from '@cairn/contracts';
+import { followRepairs } from './follow.ts';
 import { DriveError, NotEnoughHostsError } from './errors.ts';
 import type { CairnNetwork } from './network.ts';
 import {
@@ -182,22 +184,34 @@ export interface GetFileResult {
   body: AsyncGenerator<Uint8Array>;
 }
 
+export interface GetFileOptions extends DownloadOptions {
+  /**
+   * Reads the file's deals: shards whose recorded deal is no longer active are fetched from
+   * where a repair put them (`followRepairs`), so an old link outlives its hosts.
+   */
+  reader?: ChainReader;
+}
+
 export async function getFile(
   network: CairnNetwork,
   link: string,
-  options: DownloadOptions = {},
+  options: GetFileOptions = {},
 ): Promise<GetFileResult> {
   const opened = await openLink(network, link, options.signal ? { signal: options.signal } : {});
+  // A chain that cannot be read leaves the link's own placements (enough while k hosts live).
+  const placements = options.reader
+    ? await followRepairs(options.reader, opened).catch(() => opened.placements)
+    : opened.placements;
   await network
     .locate(
-      opened.placements.map((p) => p.host),
+      placements.map((p) => p.host),
       options.signal ?? AbortSignal.timeout(30_000),
     )
     .catch(() => {});
   return {
     manifest: opened.manifest,
-    placements: opened.placements,
-    body: download(opened.manifest, opened.fileKey, opened.placements, network, options),
+    placements,
+    body: download(opened.manifest, opened.fileKey, placements, network, options),
   };
 }
 

@@ -218,8 +218,8 @@ it('hosts die one by one; at the threshold a mediator repairs in the owner’s n
     events
       .map((e) => (e.type === 'error' ? String((e.error as Error).stack ?? e.error) : e.type))
       .join('\n'),
-  ).toEqual(['repaired']);
-  const repaired = (events[0] as { repaired: Placement[] }).repaired;
+  ).toEqual(['deals-opened', 'repaired']);
+  const repaired = (events[1] as { repaired: Placement[] }).repaired;
   expect(repaired.map((p) => p.shard)).toEqual([2, 6]);
   const originals = new Set(put.placements.map((p) => p.host));
   let paidForRepairs = 0n;

@@ -429,8 +429,9 @@ it("the owner's browser is closed: a mediator under a mandate repairs the failed
   );
   const owner0 = await tokenBalance(f.reader, f.client.account);
   await service.runOnce();
-  expect(events.map((e) => e.type)).toEqual(['repaired']);
-  const fresh = (events[0] as { repaired: Placement[] }).repaired[0]!;
+  expect(events.map((e) => e.type)).toEqual(['deals-opened', 'repaired']);
+  const fresh = (events[1] as { repaired: Placement[] }).repaired[0]!;
+  expect(fresh).toMatchObject((events[0] as { deals: Placement[] }).deals[0]!);
   const deal = await getDeal(f.reader, fresh.dealId!);
   expect(deal.client).toBe(f.client.account);
   expect((await getDeal(f.reader, gone.dealId!)).status).toBe(DealStatus.Repaired);
@@ -454,4 +455,60 @@ it("the owner's browser is closed: a mediator under a mandate repairs the failed
   expect(seen.map((e) => e.type)).toEqual(['resumed', 'checked']);
   expect(kept.link).not.toBe(put.link);
   expect(await download(kept.link)).toEqual(Buffer.from(file));
+}, 180_000);
+
+it("a mediator's repair whose shard never arrives: the new deal is in the delegation at once, and once it fails a later round repairs that slot", async () => {
+  const file = crypto.getRandomValues(new Uint8Array(18_000));
+  const put = await putFile(await network(), () => file, {
+    k: 1,
+    m: 1,
+    paid: { signer: f.client, duration: 5 },
+  });
+  const mediator = f.signer(devAccount(3));
+  const budget = 10n ** 9n;
+  await setMandate(f.client, mediator.account, {
+    budget,
+    expiry: (await f.blockTimestamp()) + 86_400n,
+  });
+  await approveMarket(f.client, budget);
+  const delegated: DelegatedFile = {
+    id: 'letters',
+    client: f.client.account,
+    set: shardSetOf(put.manifest),
+    placements: put.placements.map(({ shard, host, dealId }) => ({ shard, host, dealId: dealId! })),
+  };
+  const events: MediatorEvent[] = [];
+  const service = new Mediator({
+    network: await network(),
+    signer: mediator,
+    duration: 5,
+    files: () => [delegated],
+    onEvent: (e) => events.push(e),
+  });
+  const signerOf = (peer: string) => hosts.find((h) => h.node.peerId.toString() === peer)!.signer;
+  const gone = put.placements[0]!;
+  await abandonDeal(signerOf(gone.host), gone.dealId!);
+
+  // The host admits the repair deal, then refuses the bytes (its disk filled up meanwhile).
+  failAfterDeal = 1;
+  await service.runOnce();
+  expect(failAfterDeal).toBe(0);
+  expect(events.map((e) => e.type)).toEqual(['deals-opened', 'error']);
+  const opened = (events[0] as { deals: Placement[] }).deals[0]!;
+  // Recorded at once: the slot it took over is no longer the file's; the new deal is.
+  expect(delegated.placements.find((p) => p.shard === 0)).toEqual(opened);
+  expect((await getDeal(f.reader, gone.dealId!)).status).toBe(DealStatus.Repaired);
+  const unsent = await getDeal(f.reader, opened.dealId!);
+  expect(unsent.client).toBe(f.client.account);
+  expect(unsent.status).toBe(DealStatus.Active);
+
+  // That deal fails (its host cannot prove what it never received): the next round repairs it.
+  await abandonDeal(signerOf(opened.host), opened.dealId!);
+  await service.runOnce();
+  expect(events.slice(2).map((e) => e.type)).toEqual(['deals-opened', 'repaired']);
+  const fresh = (events[3] as { repaired: Placement[] }).repaired[0]!;
+  expect(fresh.shard).toBe(0);
+  expect((await getDeal(f.reader, opened.dealId!)).status).toBe(DealStatus.Repaired);
+  expect((await getDeal(f.reader, fresh.dealId!)).client).toBe(f.client.account);
+  expect(delegated.placements.find((p) => p.shard === 0)).toEqual(fresh);
 }, 180_000);

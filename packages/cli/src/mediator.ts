@@ -204,6 +204,14 @@ export async function mediator(argv: string[], io: Io): Promise<number> {
           io.log(`repair of ${e.id} failed: ${describeError(e.error)} (will retry)`);
           return;
         }
+        if (e.type === 'deals-opened') {
+          // Kept before any byte is sent, so a crash now cannot lose track of these deals.
+          io.log(
+            `opened ${e.deals.map((p) => `deal ${p.dealId} (shard ${p.shard} on ${p.host})`).join(', ')} for ${e.id} of ${e.client}`,
+          );
+          held.save().catch((err) => io.log(`saving ${BOOK_FILE} failed: ${describeError(err)}`));
+          return;
+        }
         void reportRepair(signer, e, io, getDeal, getMandate).then(
           (cost) => {
             repairs += e.repaired.length;

@@ -24,6 +24,12 @@ export interface DelegatedFile {
 }
 
 export type MediatorEvent =
+  /**
+   * Replacement deals opened, before any byte is sent: the file's placements already name them
+   * (persist now). A shard that then never arrives leaves a deal that fails on chain, and a
+   * later round repairs that slot: only the owner could end the deal.
+   */
+  | { type: 'deals-opened'; id: string; client: Address; deals: Placement[] }
   | { type: 'repaired'; id: string; client: Address; repaired: Placement[] }
   | { type: 'error'; id: string; error: unknown };
 
@@ -114,6 +120,24 @@ export class Mediator {
       ...(this.#init.hedge !== undefined ? { hedge: this.#init.hedge } : {}),
       ...(this.#init.prefetch !== undefined ? { prefetch: this.#init.prefetch } : {}),
       ...(this.#init.retries !== undefined ? { retries: this.#init.retries } : {}),
+      onDeals: (_pass, targets, ids) => {
+        const opened: Placement[] = [];
+        for (const [shard, dealId] of ids) {
+          // The old slot is taken over: a later pass for this shard could not repair it again.
+          repairOf.delete(shard);
+          opened.push({ shard, host: targets.get(shard)!, dealId });
+        }
+        const taken = new Set(opened.map((p) => p.shard));
+        file.placements = [...file.placements.filter((p) => !taken.has(p.shard)), ...opened].sort(
+          (a, b) => a.shard - b.shard,
+        );
+        this.#init.onEvent?.({
+          type: 'deals-opened',
+          id: file.id,
+          client: file.client,
+          deals: opened,
+        });
+      },
       paid: {
         signer,
         duration: this.#init.duration,

@@ -1,7 +1,8 @@
 /**
  * How the app finds the network: the relay that served it publishes `/cairn.json` with its libp2p
- * addresses and the chain (contracts config) clients should use. The last answer is kept in
- * localStorage so the installed app still knows its relays and chain when it starts offline.
+ * addresses, the chain (contracts config) clients should use and, optionally, a block explorer.
+ * The last answer is kept in localStorage so the installed app still knows its relays and chain
+ * when it starts offline.
  */
 import { parseChainConfig, type CairnChainConfig } from '@cairn/contracts';
 
@@ -10,6 +11,11 @@ export interface AppConfig {
   relays: string[];
   /** null: this network runs without payments (hosts store for free). */
   chain: CairnChainConfig | null;
+  /**
+   * A block explorer's base URL (http or https, no trailing slash): transactions link to
+   * `${explorer}/tx/${hash}`. null: none configured (or not a usable URL).
+   */
+  explorer: string | null;
   /** Where this config came from (the relay's URL). */
   source: string;
   /** From the relay now, or the copy kept from an earlier visit. */
@@ -18,13 +24,31 @@ export interface AppConfig {
 
 const CACHE_KEY = 'cairn-config';
 
+/**
+ * The explorer field: an http(s) URL without credentials, query or fragment, else null (an
+ * unusable explorer only costs the links, so it is ignored rather than fatal).
+ */
+function parseExplorer(value: unknown): string | null {
+  if (typeof value !== 'string' || value.includes('?') || value.includes('#')) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  if (url.username !== '' || url.password !== '') return null;
+  return url.toString().replace(/\/+$/, '');
+}
+
 export function parseAppConfig(value: unknown, source: string): AppConfig {
   if (typeof value !== 'object' || value === null) throw new TypeError('cairn.json: not an object');
-  const v = value as { relays?: unknown; chain?: unknown };
+  const v = value as { relays?: unknown; chain?: unknown; explorer?: unknown };
   if (!Array.isArray(v.relays) || !v.relays.every((r) => typeof r === 'string'))
     throw new TypeError('cairn.json: relays must be a list of multiaddrs');
   const chain = v.chain == null ? null : parseChainConfig(v.chain);
-  return { relays: v.relays as string[], chain, source, fresh: true };
+  const explorer = parseExplorer(v.explorer);
+  return { relays: v.relays as string[], chain, explorer, source, fresh: true };
 }
 
 /** The relay's /cairn.json, or the copy from the last visit when the relay cannot be reached. */
@@ -40,7 +64,7 @@ export async function loadConfig(
     try {
       localStorage.setItem(
         CACHE_KEY,
-        JSON.stringify({ relays: config.relays, chain: config.chain }),
+        JSON.stringify({ relays: config.relays, chain: config.chain, explorer: config.explorer }),
       );
     } catch {
       // storage full or denied: the next offline start just knows less

@@ -47,3 +47,8 @@ export function tokens(base: bigint | string | undefined, symbol = 'CAIRN'): str
 export function eth(wei: bigint): string {
   return tokens(wei, 'ETH');
 }
+
+/** A transaction hash (or any long 0x hex) shortened for display: `0x1234…cdef`. */
+export function shortHash(hash: string): string {
+  return hash.length > 14 ? `${hash.slice(0, 6)}…${hash.slice(-4)}` : hash;
+}

@@ -49,6 +49,12 @@ export interface RelayConfig {
    */
   reporterKeyFile?: string;
   /**
+   * A block explorer for the chain (http or https, no query or fragment, e.g.
+   * `https://explorer.example.org`), published as `explorer` in `GET /cairn.json`: the app links
+   * each transaction to `<explorer>/tx/<hash>`. Absent: the field is left out.
+   */
+  explorerUrl?: string;
+  /**
    * Off-chain audits of the hosts that hold a reservation here (liveness; storage too with the
    * watcher), shared with clients on `/cairn/directory/scores/1.0.0`; false: none.
    * @default { intervalMs: 5 minutes }
@@ -94,6 +100,8 @@ Options (environment variable in brackets):
                               [CAIRN_RELAY_CHAIN_CONFIG]
   --reporter-key <file>       with --chain-config: a funded account's key (mode 0600); the relay then
                               reports missed proofs and earns the reporter's share [CAIRN_RELAY_REPORTER_KEY]
+  --explorer-url <url>        block explorer (http or https) published in /cairn.json: the app links
+                              each transaction to <url>/tx/<hash> [CAIRN_RELAY_EXPLORER_URL]
   --audit-interval <seconds>  audit each host that reaches the relay this often, 0 for never
                               [CAIRN_RELAY_AUDIT_INTERVAL] default ${DEFAULT_AUDIT_INTERVAL_S}
   --scores-file <file>        audit scores kept across restarts [CAIRN_RELAY_SCORES_FILE]
@@ -115,6 +123,26 @@ function int(name: string, value: string | undefined): number | undefined {
   if (!Number.isSafeInteger(n) || n < 0)
     throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
   return n;
+}
+
+/**
+ * A block explorer's base URL: http or https, without query or fragment; trailing slashes are
+ * dropped so that `<url>/tx/<hash>` is well formed. `name` (the flag or variable) is in the error.
+ */
+export function explorerUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#'))
+    throw new Error(`${name} must have no query or fragment, got ${JSON.stringify(value)}`);
+  if (url.username !== '' || url.password !== '')
+    throw new Error(`${name} must not hold a user name or password`);
+  return url.toString().replace(/\/+$/, '');
 }
 
 /** Build a config from command-line flags, falling back to CAIRN_RELAY_* environment variables. */
@@ -145,6 +173,7 @@ export function parseRelayArgs(
       'max-directory-entries': { type: 'string' },
       'chain-config': { type: 'string' },
       'reporter-key': { type: 'string' },
+      'explorer-url': { type: 'string' },
       'audit-interval': { type: 'string' },
       'scores-file': { type: 'string' },
     },
@@ -162,6 +191,12 @@ export function parseRelayArgs(
     chainFile == null
       ? undefined
       : (JSON.parse(readFileSync(chainFile, 'utf8')) as Record<string, unknown>);
+  const explorer =
+    values['explorer-url'] != null
+      ? explorerUrl('--explorer-url', values['explorer-url'])
+      : env.CAIRN_RELAY_EXPLORER_URL != null && env.CAIRN_RELAY_EXPLORER_URL !== ''
+        ? explorerUrl('CAIRN_RELAY_EXPLORER_URL (--explorer-url)', env.CAIRN_RELAY_EXPLORER_URL)
+        : undefined;
   const auditInterval =
     int('--audit-interval', values['audit-interval']) ??
     int('CAIRN_RELAY_AUDIT_INTERVAL', env.CAIRN_RELAY_AUDIT_INTERVAL) ??
@@ -203,6 +238,7 @@ export function parseRelayArgs(
       int('CAIRN_RELAY_MAX_DIRECTORY_ENTRIES', env.CAIRN_RELAY_MAX_DIRECTORY_ENTRIES),
     ...(chain ? { chain } : {}),
     ...(reporterKeyFile ? { reporterKeyFile } : {}),
+    ...(explorer != null ? { explorerUrl: explorer } : {}),
     audit: auditInterval === 0 ? false : { intervalMs: auditInterval * 1000 },
     ...(scoresFile != null ? { scoresFile } : {}),
   };

@@ -40,8 +40,8 @@ export interface RelayHttpInit {
   metrics(): Promise<{ contentType: string; body: string }>;
   /**
    * What a client needs to join the network through this relay, served as `GET /cairn.json`:
-   * `{ relays: [multiaddrs with /p2p/...] }` (later also `chain`). The browser app and the
-   * `cairn` command read it when they are given the relay's HTTP URL.
+   * `{ relays: [multiaddrs with /p2p/...] }`, with `chain` and `explorer` when configured. The
+   * browser app and the `cairn` command read it when they are given the relay's HTTP URL.
    */
   clientConfig?(): CairnClientConfig;
   log?(msg: string): void;

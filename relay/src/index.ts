@@ -50,7 +50,7 @@ import {
 import type { DirectoryProtocols } from '@cairn/peer/directory';
 import type { AuditShard, ScoreKeeper } from '@cairn/drive';
 import type { RelayAudits, ShardsOf } from './audits.ts';
-import { DEFAULT_HTTP_PORT, DEFAULT_LISTEN } from './config.ts';
+import { DEFAULT_HTTP_PORT, DEFAULT_LISTEN, explorerUrl } from './config.ts';
 import type { RelayConfig } from './config.ts';
 import { DirectoryGossip } from './gossip.ts';
 import { createRelayHttpServer } from './http.ts';
@@ -109,6 +109,8 @@ function secureListen(addrs: string[]): string[] {
 export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
   const log = config.log ?? (() => {});
   const started = Date.now();
+  const explorer =
+    config.explorerUrl == null ? undefined : explorerUrl('explorerUrl', config.explorerUrl);
   let privateKey: PrivateKey | undefined;
   if (config.identityFile != null)
     ({ privateKey } = await loadOrCreateIdentity(config.identityFile, log));
@@ -248,6 +250,7 @@ export async function startRelay(config: RelayConfig = {}): Promise<Relay> {
         .map(String)
         .filter((a) => !a.includes('/p2p-circuit')),
       ...(config.chain ? { chain: config.chain } : {}),
+      ...(explorer != null ? { explorer } : {}),
     }),
     metrics: async () => ({
       contentType: metrics.registry.contentType,

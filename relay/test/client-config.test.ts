@@ -2,6 +2,7 @@
 // addresses from its HTTP URL alone.
 import { multiaddr } from '@multiformats/multiaddr';
 import { describe, expect, it } from 'vitest';
+import { parseRelayArgs, startRelay } from '../src/index.ts';
 import { createClient, perTest } from './helpers.ts';
 
 const { cleanup, relay } = perTest();
@@ -53,6 +54,57 @@ describe('GET /cairn.json', () => {
     expect(body.chain).toEqual(chain);
     const without = await relay();
     expect(await (await fetch(without.httpUrl + '/cairn.json')).json()).not.toHaveProperty('chain');
+  });
+
+  it('publishes the block explorer it was given, and no explorer field without one', async () => {
+    const withExplorer = await relay({ explorerUrl: 'https://explorer.example.org/base/' });
+    const body = (await (await fetch(withExplorer.httpUrl + '/cairn.json')).json()) as {
+      explorer?: unknown;
+    };
+    expect(body.explorer).toBe('https://explorer.example.org/base');
+    const without = await relay();
+    expect(await (await fetch(without.httpUrl + '/cairn.json')).json()).not.toHaveProperty(
+      'explorer',
+    );
+    await expect(startRelay({ explorerUrl: 'ftp://explorer.example.org' })).rejects.toThrow(
+      /explorerUrl must be an http\(s\) URL/,
+    );
+  });
+
+  it('takes the explorer from --explorer-url or CAIRN_RELAY_EXPLORER_URL, and checks it', () => {
+    const explorer = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseRelayArgs(argv, env);
+      if (parsed.help) throw new Error('help');
+      return parsed.config.explorerUrl;
+    };
+    expect(explorer([])).toBeUndefined();
+    expect(explorer([], { CAIRN_RELAY_EXPLORER_URL: '' })).toBeUndefined();
+    expect(explorer(['--explorer-url', 'https://explorer.example.org'])).toBe(
+      'https://explorer.example.org',
+    );
+    expect(explorer(['--explorer-url=http://127.0.0.1:4000/'])).toBe('http://127.0.0.1:4000');
+    expect(explorer([], { CAIRN_RELAY_EXPLORER_URL: 'https://scan.example.org/' })).toBe(
+      'https://scan.example.org',
+    );
+    // the flag wins over the environment
+    expect(
+      explorer(['--explorer-url', 'https://a.example.org'], {
+        CAIRN_RELAY_EXPLORER_URL: 'https://b.example.org',
+      }),
+    ).toBe('https://a.example.org');
+    expect(() => explorer(['--explorer-url', 'explorer.example.org'])).toThrow(
+      /--explorer-url must be an http\(s\) URL/,
+    );
+    expect(() => explorer(['--explorer-url', 'javascript:alert(1)'])).toThrow(/--explorer-url/);
+    expect(() => explorer(['--explorer-url', 'https://x.example.org/?a=1'])).toThrow(
+      /--explorer-url must have no query or fragment/,
+    );
+    expect(() => explorer(['--explorer-url', 'https://x.example.org/#tx'])).toThrow(
+      /no query or fragment/,
+    );
+    expect(() => explorer([], { CAIRN_RELAY_EXPLORER_URL: 'ws://x.example.org' })).toThrow(
+      /CAIRN_RELAY_EXPLORER_URL.*--explorer-url/,
+    );
   });
 
   it('is served even when the relay serves no app', async () => {

@@ -20,7 +20,7 @@ import {
 } from './chain.ts';
 import { describeError } from './errors.ts';
 import { checkRelayInputs, relayInputs, resolveRelays, stopNode, withTimeout } from './network.ts';
-import type { Io } from './io.ts';
+import { stopOnSignal, type Io } from './io.ts';
 
 const RESERVATION_TIMEOUT_MS = 30_000;
 const STATUS_EVERY_MS = 60_000;
@@ -314,15 +314,7 @@ export async function host(argv: string[], io: Io): Promise<number> {
     throw err;
   }
 
-  const signal = await io.untilSignal();
-  io.log(`${signal}: stopping`);
-  const force = setTimeout(() => {
-    io.log('shutdown took too long: exiting');
-    process.exit(1);
-  }, STOP_PAID_TIMEOUT_MS + 10_000);
-  force.unref();
-  await shutdown();
-  clearTimeout(force);
+  await stopOnSignal(io, shutdown, STOP_PAID_TIMEOUT_MS);
   if (totals != null) io.log(totals);
   io.log('stopped');
   return 0;

@@ -41,3 +41,23 @@ export function processIo(): Io {
       }),
   };
 }
+
+/**
+ * For a long-running command: waits for SIGINT or SIGTERM, then runs `stop`; if that has not
+ * finished `timeoutMs` + 10 s later, the process exits with code 1.
+ */
+export async function stopOnSignal(
+  io: Io,
+  stop: () => Promise<void>,
+  timeoutMs: number,
+): Promise<void> {
+  const signal = await io.untilSignal();
+  io.log(`${signal}: stopping`);
+  const force = setTimeout(() => {
+    io.log('shutdown took too long: exiting');
+    process.exit(1);
+  }, timeoutMs + 10_000);
+  force.unref();
+  await stop();
+  clearTimeout(force);
+}

@@ -24,7 +24,7 @@ import {
 } from './chain.ts';
 import { describeError } from './errors.ts';
 import { lockDir } from './host.ts';
-import type { Io } from './io.ts';
+import { stopOnSignal, type Io } from './io.ts';
 import { checkRelayInputs, relayInputs, resolveRelays, stopNode, withTimeout } from './network.ts';
 
 const RESERVATION_TIMEOUT_MS = 30_000;
@@ -245,15 +245,7 @@ export async function mediator(argv: string[], io: Io): Promise<number> {
     throw err;
   }
 
-  const signal = await io.untilSignal();
-  io.log(`${signal}: stopping`);
-  const force = setTimeout(() => {
-    io.log('shutdown took too long: exiting');
-    process.exit(1);
-  }, STOP_TIMEOUT_MS + 10_000);
-  force.unref();
-  await shutdown();
-  clearTimeout(force);
+  await stopOnSignal(io, shutdown, STOP_TIMEOUT_MS);
   io.log('stopped');
   return 0;
 }

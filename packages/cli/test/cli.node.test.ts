@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeShareLink, encodeShareLink } from '@cairn/codec';
-import { cairn, start, stop, type Daemon } from './procs.ts';
+import { cairn, directorySize, start, startRelay, stop, type Daemon } from './procs.ts';
 
 const MiB = 1024 * 1024;
 
@@ -29,24 +29,11 @@ function startHost(hostDir: string, relay: string): Daemon {
   return daemon(['host', '--dir', hostDir, '--quota', '64M', '--relay', relay]);
 }
 
-async function directorySize(): Promise<number> {
-  const health = (await (await fetch(`${relayUrl}/healthz`)).json()) as { directoryHosts: number };
-  return health.directoryHosts;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-cli-test-'));
-  const relay = daemon([
-    'relay',
-    '--listen',
-    '/ip4/127.0.0.1/tcp/0/ws',
-    '--http-port',
-    '0',
-    '--no-app',
-    '--ephemeral',
-  ]);
-  relayUrl = (await relay.waitFor(/ http (http:\/\/127\.0\.0\.1:\d+) /))[1]!;
-  relayAddr = (await relay.waitFor(/ libp2p (\/ip4\/127\.0\.0\.1\/\S+)/))[1]!;
+  const relay = await startRelay(daemon);
+  relayUrl = relay.url;
+  relayAddr = relay.addr;
   // Three hosts find the relay by its URL (/cairn.json), one by its multiaddr.
   const started = [0, 1, 2, 3].map((i) => {
     const hostDir = join(dir, `host${i}`);
@@ -58,8 +45,9 @@ beforeAll(async () => {
     hosts.push({ ...h, peerId });
   }
   const deadline = Date.now() + 30_000;
-  while ((await directorySize()) < 4) {
-    if (Date.now() > deadline) throw new Error(`only ${await directorySize()} hosts announced`);
+  while ((await directorySize(relayUrl)) < 4) {
+    if (Date.now() > deadline)
+      throw new Error(`only ${await directorySize(relayUrl)} hosts announced`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }, 150_000);

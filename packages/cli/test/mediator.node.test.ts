@@ -31,7 +31,7 @@ import { createCairnNode, type CairnNode } from '@cairn/peer';
 import { toHex } from 'viem';
 import { devAccount, setup, TOKEN, type Fixture } from '../../contracts/test/helpers.ts';
 import { stopNode } from '../src/network.ts';
-import { cairn, start, stop, until, type Daemon } from './procs.ts';
+import { cairn, directorySize, start, startRelay, stop, until, type Daemon } from './procs.ts';
 
 const HOSTS = 3;
 const OWNER = 4;
@@ -89,18 +89,8 @@ beforeAll(async () => {
   f = await setup();
   const chainFile = join(dir, 'chain.json');
   await writeFile(chainFile, JSON.stringify(f.config));
-  const relay = daemon([
-    'relay',
-    '--listen',
-    '/ip4/127.0.0.1/tcp/0/ws',
-    '--http-port',
-    '0',
-    '--no-app',
-    '--ephemeral',
-    '--chain-config',
-    chainFile,
-  ]);
-  relayUrl = (await relay.waitFor(/ http (http:\/\/127\.0\.0\.1:\d+) /))[1]!;
+  const relay = await startRelay(daemon, chainFile);
+  relayUrl = relay.url;
   const hosts: Daemon[] = [];
   for (let i = 1; i <= HOSTS; i++) {
     hosts.push(
@@ -127,12 +117,7 @@ beforeAll(async () => {
   }
   const config = (await (await fetch(`${relayUrl}/cairn.json`)).json()) as { relays: string[] };
   relayAddr = config.relays.find((a) => a.includes('/127.0.0.1/'))!;
-  await until(
-    '3 hosts in the directory',
-    async () =>
-      ((await (await fetch(`${relayUrl}/healthz`)).json()) as { directoryHosts: number })
-        .directoryHosts >= HOSTS,
-  );
+  await until('3 hosts in the directory', async () => (await directorySize(relayUrl)) >= HOSTS);
   ownerKey = await keyFile('owner.key', OWNER);
   mediatorKey = await keyFile('mediator.key', MEDIATOR);
   mediatorDir = join(dir, 'mediator');

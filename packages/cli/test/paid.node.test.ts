@@ -18,7 +18,7 @@ import {
   setup,
   type Fixture,
 } from '../../contracts/test/helpers.ts';
-import { cairn, start, stop, until, type Daemon } from './procs.ts';
+import { cairn, directorySize, start, startRelay, stop, until, type Daemon } from './procs.ts';
 
 const HOSTS = 3;
 let f: Fixture;
@@ -65,28 +65,13 @@ function startHost(hostDir: string, key: string): Daemon {
   ]);
 }
 
-async function directorySize(): Promise<number> {
-  const health = (await (await fetch(`${relayUrl}/healthz`)).json()) as { directoryHosts: number };
-  return health.directoryHosts;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-cli-paid-'));
   f = await setup();
   chainFile = join(dir, 'chain.json');
   await writeFile(chainFile, JSON.stringify(f.config));
-  const relay = daemon([
-    'relay',
-    '--listen',
-    '/ip4/127.0.0.1/tcp/0/ws',
-    '--http-port',
-    '0',
-    '--no-app',
-    '--ephemeral',
-    '--chain-config',
-    chainFile,
-  ]);
-  relayUrl = (await relay.waitFor(/ http (http:\/\/127\.0\.0\.1:\d+) /))[1]!;
+  const relay = await startRelay(daemon, chainFile);
+  relayUrl = relay.url;
   for (let i = 0; i < HOSTS; i++) {
     const hostDir = join(dir, `host${i}`);
     const key = await keyFile(`host${i}.key`, devKey(1 + i));
@@ -103,7 +88,7 @@ beforeAll(async () => {
     expect(h.d.text()).toMatch(/registered in the market: 0x\w+ stakes 50 CAIRN/);
     expect(h.d.text()).toMatch(/the faucet sent 10000 CAIRN/);
   }
-  await until('3 hosts in the directory', async () => (await directorySize()) >= HOSTS);
+  await until('3 hosts in the directory', async () => (await directorySize(relayUrl)) >= HOSTS);
 }, 150_000);
 
 afterAll(async () => {

@@ -105,3 +105,32 @@ export async function until(what: string, check: () => Promise<boolean>, ms = 30
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * A `cairn relay` on loopback (ephemeral, no app), with a chain config file when given, started
+ * by `launch` (the test's own, which keeps its daemons to stop them).
+ */
+export async function startRelay(
+  launch: (args: string[]) => Daemon,
+  chainFile?: string,
+): Promise<{ relay: Daemon; url: string; addr: string }> {
+  const relay = launch([
+    'relay',
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0/ws',
+    '--http-port',
+    '0',
+    '--no-app',
+    '--ephemeral',
+    ...(chainFile != null ? ['--chain-config', chainFile] : []),
+  ]);
+  const url = (await relay.waitFor(/ http (http:\/\/127\.0\.0\.1:\d+) /))[1]!;
+  const addr = (await relay.waitFor(/ libp2p (\/ip4\/127\.0\.0\.1\/\S+)/))[1]!;
+  return { relay, url, addr };
+}
+
+/** How many hosts the relay's directory lists (its /healthz). */
+export async function directorySize(relayUrl: string): Promise<number> {
+  const health = (await (await fetch(`${relayUrl}/healthz`)).json()) as { directoryHosts: number };
+  return health.directoryHosts;
+}

@@ -66,13 +66,15 @@ if (wants('repair')) {
   (await import('node-datachannel')).cleanup();
 }
 
-// 5. In Chromium, served by Vite: the codec in a worker; a paid browser host proving its deals on
+// 5. In Chromium, served by Vite: the codec in a worker; the page's frames while a file is
+// encoded in the worker, beside the same work in the page's thread (app.ui.*); a paid browser host proving its deals on
 // anvil beside a Node host (earn.*); the network benchmark (this page as the client, Node hosts in
 // a child process), then the same network lines with a Node client.
 const wantsNet = wants('net');
 const wantsCodec = wants('codec');
 const wantsEarn = wants('earn');
-if (!wantsNet && !wantsCodec && !wantsEarn) process.exit(0);
+const wantsUi = wants('app.ui');
+if (!wantsNet && !wantsCodec && !wantsEarn && !wantsUi) process.exit(0);
 // The pages are scanned up front, with a dependency cache of their own: other Vite and Vitest
 // runs re-optimizing a shared one made the page reload mid-benchmark.
 const harness = await startChromiumHarness({
@@ -132,6 +134,7 @@ try {
     const query = only ? `?only=${encodeURIComponent(only)}` : '';
     await runPage(`tests/bench/index.html${query}`, 'browser benchmark', 10 * 60_000);
   }
+  if (wantsUi) await runPage('tests/bench/ui.html', 'page responsiveness benchmark', 5 * 60_000);
   if (wantsEarn)
     await runEarnBenches({
       harness,

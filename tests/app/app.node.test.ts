@@ -12,10 +12,16 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createChainSigner, type CairnChainConfig } from '@cairn/contracts';
+import {
+  createChainReader,
+  createChainSigner,
+  getMandate,
+  type CairnChainConfig,
+} from '@cairn/contracts';
 import { startLocalChain, type Anvil } from '@cairn/contracts/node';
 import { startPaidHost } from '@cairn/earn';
-import { createCairnNode } from '@cairn/peer';
+import { DelegationBook, handleDelegationProtocol } from '@cairn/drive';
+import { createCairnNode, isWebRTCAddress, type CairnNode } from '@cairn/peer';
 import { startRelay, type Relay } from '@cairn/relay';
 import { MemoryShardStore } from '@cairn/store';
 import { mnemonicToAccount } from 'viem/accounts';
@@ -36,6 +42,8 @@ let relay: Relay;
 let browser: Browser;
 const hosts: Awaited<ReturnType<typeof startNodeHost>>[] = [];
 const contexts: BrowserContext[] = [];
+/** A mediator: its node (reachable through the relay), wallet and the files it holds. */
+let mediator: { node: CairnNode; wallet: `0x${string}`; book: DelegationBook; addr: string };
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
@@ -143,6 +151,23 @@ beforeAll(async () => {
     chain: { ...chain },
   });
   for (let i = 1; i <= 3; i++) hosts.push(await startNodeHost(i));
+  {
+    const node = await createCairnNode({
+      relays: [relay.multiaddrs[0]!.toString()],
+      allowPrivateAddresses: true,
+    });
+    const signer = createChainSigner(chain, mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 9 }));
+    const book = new DelegationBook();
+    await handleDelegationProtocol(node, {
+      reader: signer,
+      wallet: signer.account,
+      book,
+    });
+    const addr = (
+      await node.waitForMultiaddr(isWebRTCAddress, { signal: AbortSignal.timeout(30_000) })
+    ).toString();
+    mediator = { node, wallet: signer.account, book, addr };
+  }
   browser = await chromium.launch(chromiumLaunchOptions());
 }, 180_000);
 
@@ -164,6 +189,7 @@ afterAll(async () => {
   await Promise.allSettled(contexts.map((c) => c.close()));
   await browser?.close();
   await Promise.allSettled(hosts.map((h) => h.host.stop().then(() => h.node.stop())));
+  await mediator?.node.stop();
   await relay?.stop();
   await anvil?.stop();
 });
@@ -281,6 +307,27 @@ describe('the app', () => {
         .digest('hex'),
     ).toBe(fileHash);
   }, 300_000);
+
+  it("delegates repairs to a mediator: a budget on chain and the file's shape, no key", async () => {
+    await owner.getByLabel('Mediator address').fill(mediator.addr);
+    await owner.getByLabel('Repair budget (CAIRN)').fill('5');
+    await owner.getByLabel('For how many days').fill('30');
+    await owner.getByRole('button', { name: 'Delegate repairs' }).click();
+    const panel = owner.locator('section[aria-labelledby="delegate-title"]');
+    await expect
+      .poll(async () => (await panel.textContent())?.replace(/\s+/g, ' '), { timeout: 60_000 })
+      .toMatch(/repairs 1 file until/);
+    const [held] = mediator.book.files();
+    expect(mediator.book.files()).toHaveLength(1);
+    // The current placements (after the repair above), and a mandate of exactly the budget.
+    expect(held!.placements).toHaveLength(4);
+    expect(held!.set.k).toBe(2);
+    expect((await getMandate(createChainReader(chain), held!.client, mediator.wallet)).budget).toBe(
+      5n * TOKEN,
+    );
+    await shot(owner, '07c-delegated');
+    await axe(owner, 'drive with delegation');
+  }, 180_000);
 
   it('the browser host proves and earns', async () => {
     // Periods pass (the hosts seed them, answer challenges and claim what closed periods paid);

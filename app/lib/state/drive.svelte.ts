@@ -3,14 +3,18 @@
  * downloads. Transfers live here, not in a page, so they keep going while the user browses the
  * app. Uploads run one at a time (each already keeps every host busy).
  */
-import { toHex } from '@cairn/codec';
+import { shardSetOf, toHex } from '@cairn/codec';
 import { createChainReader, endDeal, getDeal, marketGenesis } from '@cairn/contracts';
 import {
   DurabilityKeeper,
   RepairBusyError,
   download,
   followRepairs,
+  grantMandate,
+  mediatorInfo,
   openLink,
+  sendDelegation,
+  signDelegation,
   putFile,
   redundancyFor,
   type KeeperEvent,
@@ -52,6 +56,20 @@ export interface Health {
 /** How often the drive's files are checked (and repaired below the threshold) while it is open. */
 const KEEP_EVERY_MS = 10 * 60_000;
 
+/** Repairs delegated to a mediator while this drive is closed (kept on this device). */
+export interface RepairDelegation {
+  /** The mediator's address (a multiaddr ending in its peer id). */
+  mediator: string;
+  /** Its wallet: the mandate's mediator. */
+  wallet: string;
+  /** Token base units it may spend on repair deals (decimal). */
+  budget: string;
+  /** Unix ms when the mandate ends. */
+  expiresAt: number;
+  /** Files it holds for this drive. */
+  files: number;
+}
+
 interface StoredIndex {
   sealed: Uint8Array;
   copy?: IndexCopy;
@@ -80,6 +98,9 @@ class DriveState {
   #keepTimer: ReturnType<typeof setInterval> | undefined;
   /** The keeper's last error, e.g. no hosts free to take a repaired shard. */
   keeperError = $state<string | null>(null);
+  delegation = $state<RepairDelegation | null>(null);
+  delegationStep = $state<string | null>(null);
+  delegationError = $state<string | null>(null);
 
   get files(): DriveFile[] {
     return this.index.files;
@@ -104,6 +125,7 @@ class DriveState {
       this.backup = stored.copy ? 'saved' : this.index.files.length ? 'pending' : 'none';
       this.backupHosts = stored.copy?.holders.length ?? 0;
     }
+    this.delegation = this.#storedDelegation();
     clearInterval(this.#keepTimer);
     void this.checkAllHealth();
     this.#keepTimer = setInterval(() => void this.checkAllHealth(), KEEP_EVERY_MS);
@@ -243,6 +265,7 @@ class DriveState {
       };
       if (paid) Object.assign(entry, await this.#dealTerms(entry));
       await this.#change((index) => ({ ...index, files: [entry, ...index.files] }));
+      if (paid && this.delegation) void this.#redelegate(entry, true);
       this.health = {
         ...this.health,
         [entry.id]: { alive: k + m, n: k + m, k, checkedAt: Date.now() },
@@ -414,12 +437,120 @@ class DriveState {
       ),
     }));
     const file = this.index.files.find((f) => f.id === id);
+    // The mediator follows the owner's own repairs only when told: send it the new placements.
+    if (file && this.delegation) void this.#redelegate(file);
     if (file && session.reader) {
       const terms = await this.#dealTerms(file).catch(() => ({}));
       await this.#change((index) => ({
         ...index,
         files: index.files.map((f) => (f.id === id ? { ...f, ...terms } : f)),
       }));
+    }
+  }
+
+  /**
+   * Delegates the repair of this drive's paid files to a mediator while the drive is closed: a
+   * mandate on chain (a budget of the paying wallet's tokens for repair deals, and an expiry),
+   * then each file's public shape and placements, signed by the paying wallet. Nothing that
+   * decrypts a file is sent. New uploads and repairs made here are sent too while it lasts.
+   */
+  async delegateRepairs(mediator: string, budget: bigint, days: number): Promise<void> {
+    const chain = net.config?.chain;
+    const signer = session.payerSigner;
+    this.delegationError = null;
+    try {
+      if (!chain || !signer)
+        throw new Error('Delegating repairs needs a network with a chain and a paying wallet.');
+      this.delegationStep = 'Asking the mediator who it is';
+      const node = await net.ensureNode(session.keys?.peer.privateKey);
+      const info = await mediatorInfo(node, mediator.trim(), { timeoutMs: 30_000 });
+      if (
+        info.chainId !== chain.chainId ||
+        info.market.toLowerCase() !== chain.market.toLowerCase()
+      )
+        throw new Error(
+          `That mediator works on another chain (${info.chainId}, market ${info.market}).`,
+        );
+      this.delegationStep = 'Granting its repair budget on chain';
+      const grant = await grantMandate(signer, info.wallet, budget, days);
+      this.delegation = {
+        mediator: mediator.trim(),
+        wallet: info.wallet,
+        budget: budget.toString(),
+        expiresAt: Number(grant.expiry) * 1000,
+        files: 0,
+      };
+      let sent = 0;
+      for (const file of this.index.files) {
+        if (!file.shards.some((s) => s.deal !== undefined)) continue;
+        await this.#delegateFile(file, (step) => (this.delegationStep = step));
+        sent++;
+      }
+      this.delegation = { ...this.delegation, files: sent };
+      this.#storeDelegation();
+    } catch (err) {
+      this.delegationError = describe(err);
+    } finally {
+      this.delegationStep = null;
+    }
+  }
+
+  async #delegateFile(file: DriveFile, onStep?: (step: string) => void): Promise<void> {
+    const d = this.delegation;
+    const signer = session.payerSigner;
+    const chain = net.config?.chain;
+    if (!d || !signer || !chain) return;
+    onStep?.(`Reading ${file.name}'s record`);
+    const network = await net.network('any', session.keys?.peer.privateKey);
+    const opened = await openLink(network, file.fragment, { signal: AbortSignal.timeout(60_000) });
+    onStep?.(`Sending ${file.name}'s shape and placements (no key)`);
+    const request = await signDelegation(
+      { address: signer.account, signMessage: (args) => signer.walletClient.signMessage(args) },
+      {
+        kind: 'delegate',
+        chainId: chain.chainId,
+        client: signer.account,
+        mediator: d.wallet as `0x${string}`,
+        id: file.id,
+        issuedAt: Date.now(),
+        set: shardSetOf(opened.manifest),
+        placements: opened.placements,
+      },
+    );
+    await sendDelegation(network.node, d.mediator, request, { timeoutMs: 30_000 });
+  }
+
+  async #redelegate(file: DriveFile, added = false): Promise<void> {
+    try {
+      await this.#delegateFile(file);
+      if (added && this.delegation) {
+        this.delegation = { ...this.delegation, files: this.delegation.files + 1 };
+        this.#storeDelegation();
+      }
+    } catch (err) {
+      this.delegationError = `Could not send ${file.name} to the mediator: ${describe(err)}`;
+    }
+  }
+
+  #delegationKey(): string {
+    return `cairn-delegation:${session.account ?? ''}`;
+  }
+
+  #storedDelegation(): RepairDelegation | null {
+    try {
+      const raw = localStorage.getItem(this.#delegationKey());
+      const d = raw ? (JSON.parse(raw) as RepairDelegation) : null;
+      return d && d.expiresAt > Date.now() ? d : null;
+    } catch {
+      return null;
+    }
+  }
+
+  #storeDelegation(): void {
+    try {
+      localStorage.setItem(this.#delegationKey(), JSON.stringify(this.delegation));
+    } catch {
+      // storage full or denied: the mediator still holds the files
     }
   }
 

@@ -230,9 +230,8 @@ export async function delegate(argv: string[], io: Io): Promise<number> {
 }
 
 /**
- * Sets the mandate (replacing any earlier one) and raises the allowance by what the new budget
- * adds to the old one, on top of the current allowance (a paid put's permit or another
- * mediator's budget is not wiped).
+ * Grants the mandate with the drive's `grantMandate` (it replaces any earlier one and raises the
+ * allowance by what the new budget adds, on top of the current allowance) and says what changed.
  */
 async function grantMandate(
   signer: ChainSigner,
@@ -241,22 +240,12 @@ async function grantMandate(
   days: number,
   io: Io,
 ): Promise<void> {
-  const { approveMarket, chainNow, getMandate, setMandate, tokenAllowance, tokenBalance } =
-    await import('@cairn/contracts');
-  const [old, allowance, balance, now] = await Promise.all([
-    getMandate(signer, signer.account, mediator),
-    tokenAllowance(signer, signer.account),
-    tokenBalance(signer, signer.account),
-    chainNow(signer),
-  ]);
-  const expiry = now + BigInt(days) * 86_400n;
-  await setMandate(signer, mediator, { budget, expiry });
-  const extra = budget > old.budget ? budget - old.budget : 0n;
-  let allowanceText = `the market's allowance stays ${formatTokens(allowance)}`;
-  if (extra > 0n) {
-    await approveMarket(signer, allowance + extra);
-    allowanceText = `the market's allowance raised by ${formatTokens(extra)} to ${formatTokens(allowance + extra)}`;
-  }
+  const { grantMandate: grant } = await import('@cairn/drive');
+  const { expiry, allowance, raisedBy, balance } = await grant(signer, mediator, budget, days);
+  const allowanceText =
+    raisedBy > 0n
+      ? `the market's allowance raised by ${formatTokens(raisedBy)} to ${formatTokens(allowance + raisedBy)}`
+      : `the market's allowance stays ${formatTokens(allowance)}`;
   io.out(
     `mandate: ${mediator} may spend up to ${formatTokens(budget)} of ${signer.account}'s tokens on repair deals ` +
       `until ${new Date(Number(expiry) * 1000).toISOString()} (${days} days); ${allowanceText}\n`,

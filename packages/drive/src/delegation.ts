@@ -25,7 +25,18 @@
  *                                uint files held
  */
 import { decodeShardSet, encodeShardSet, fromHex, toHex, type ShardSet } from '@cairn/codec';
-import { DealStatus, getDeal, getMandate, type ChainReader } from '@cairn/contracts';
+import {
+  DealStatus,
+  approveMarket,
+  chainNow,
+  getDeal,
+  getMandate,
+  setMandate,
+  tokenAllowance,
+  tokenBalance,
+  type ChainReader,
+  type ChainSigner,
+} from '@cairn/contracts';
 import { toMultiaddr, type CairnNode } from '@cairn/peer';
 import {
   MessageTooLargeError,
@@ -371,6 +382,43 @@ export async function sendDelegation(
 function dialOptions(signal: AbortSignal): { signal: AbortSignal } {
   const options = { signal, runOnLimitedConnection: true };
   return options;
+}
+
+export interface MandateGrant {
+  /** Unix seconds (chain time) after which the mandate is void. */
+  expiry: bigint;
+  /** The market's allowance before, and what was added to it for the budget. */
+  allowance: bigint;
+  raisedBy: bigint;
+  /** The owner's token balance: repairs fail once it is spent, whatever the budget. */
+  balance: bigint;
+}
+
+/**
+ * The owner's side of a mandate: lets `mediator` spend up to `budget` of the signer's tokens on
+ * repair deals for `days` (replacing any earlier mandate to it), and raises the market's
+ * allowance by what the new budget adds to the old one, on top of the current allowance (a paid
+ * put's permit or another mediator's budget is not wiped).
+ */
+export async function grantMandate(
+  signer: ChainSigner,
+  mediator: Address,
+  budget: bigint,
+  days: number,
+): Promise<MandateGrant> {
+  if (budget <= 0n) throw new RangeError('the budget must be positive (revokeMandate to end one)');
+  if (!(days > 0)) throw new RangeError('days must be positive');
+  const [old, allowance, balance, now] = await Promise.all([
+    getMandate(signer, signer.account, mediator),
+    tokenAllowance(signer, signer.account),
+    tokenBalance(signer, signer.account),
+    chainNow(signer),
+  ]);
+  const expiry = now + BigInt(Math.round(days * 86_400));
+  await setMandate(signer, mediator, { budget, expiry });
+  const raisedBy = budget > old.budget ? budget - old.budget : 0n;
+  if (raisedBy > 0n) await approveMarket(signer, allowance + raisedBy);
+  return { expiry, allowance, raisedBy, balance };
 }
 
 export interface MediatorInfo {

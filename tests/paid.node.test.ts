@@ -112,6 +112,10 @@ afterAll(async () => {
   await f?.stop();
 });
 
+/** The test host with this peer id, and its chain signer. */
+const hostOf = (peer: string) => hosts.find((h) => h.node.peerId.toString() === peer)!;
+const signerOf = (peer: string) => hostOf(peer).signer;
+
 async function network(): Promise<CairnNetwork> {
   const node = await createCairnNode({ allowPrivateAddresses: true });
   clients.push(node);
@@ -235,7 +239,7 @@ it('a host that walks away: the repair takes over its failed slot with a new dea
     paid: { signer: f.client, duration: 5 },
   });
   const gone = put.placements[0]!;
-  const quitter = hosts.find((h) => h.node.peerId.toString() === gone.host)!;
+  const quitter = hostOf(gone.host);
   await abandonDeal(quitter.signer, gone.dealId!);
   const bounty = await repairBounty(f.reader, gone.dealId!);
   expect(bounty).toBeGreaterThan(0n);
@@ -283,7 +287,7 @@ describe('a repair cut short is finished or undone by the keeper', () => {
       paid: { signer: f.client, duration: 5 },
     });
     const gone = put.placements[0]!;
-    const quitter = hosts.find((h) => h.node.peerId.toString() === gone.host)!;
+    const quitter = hostOf(gone.host);
     await abandonDeal(quitter.signer, gone.dealId!);
     return { file, put, failedDeal: gone.dealId! };
   }
@@ -364,10 +368,7 @@ it('the journal was lost too: the keeper finds the repair on chain and adopts it
     paid: { signer: f.client, duration: 5 },
   });
   const gone = put.placements[1]!;
-  await abandonDeal(
-    hosts.find((h) => h.node.peerId.toString() === gone.host)!.signer,
-    gone.dealId!,
-  );
+  await abandonDeal(signerOf(gone.host), gone.dealId!);
   // A repair by someone else (a mediator, another device) that published no record.
   const done = await repairShards(await network(), shardSetOf(put.manifest), put.placements, {
     lost: [1],
@@ -392,21 +393,24 @@ it('the journal was lost too: the keeper finds the repair on chain and adopts it
   expect(await download(kept.link)).toEqual(Buffer.from(file));
 }, 180_000);
 
-it("the owner's browser is closed: a mediator under a mandate repairs the failed slot in the owner's name; the owner's keeper adopts it", async () => {
-  const file = crypto.getRandomValues(new Uint8Array(22_000));
+/**
+ * A paid k = 1, m = 1 file delegated to the mediator `account` (a mandate of `budget`, the
+ * market allowed that much), and a Mediator service holding it whose events land in `events`.
+ */
+async function delegatedFile(id: string, size: number, account: number) {
+  const file = crypto.getRandomValues(new Uint8Array(size));
   const put = await putFile(await network(), () => file, {
     k: 1,
     m: 1,
     paid: { signer: f.client, duration: 5 },
   });
-  // The owner delegates: a budget on chain, an allowance for it, and the file's public shape.
-  const mediator = f.signer(devAccount(2));
+  const mediator = f.signer(devAccount(account));
   const budget = 10n ** 9n;
   const expiry = (await f.blockTimestamp()) + 86_400n;
   await setMandate(f.client, mediator.account, { budget, expiry });
   await approveMarket(f.client, budget);
   const delegated: DelegatedFile = {
-    id: 'thesis',
+    id,
     client: f.client.account,
     set: shardSetOf(put.manifest),
     placements: put.placements.map(({ shard, host, dealId }) => ({ shard, host, dealId: dealId! })),
@@ -419,14 +423,21 @@ it("the owner's browser is closed: a mediator under a mandate repairs the failed
     files: () => [delegated],
     onEvent: (e) => events.push(e),
   });
+  return { file, put, mediator, budget, delegated, events, service };
+}
+
+it("the owner's browser is closed: a mediator under a mandate repairs the failed slot in the owner's name; the owner's keeper adopts it", async () => {
+  // The owner delegates: a budget on chain, an allowance for it, and the file's public shape.
+  const { file, put, mediator, budget, delegated, events, service } = await delegatedFile(
+    'thesis',
+    22_000,
+    2,
+  );
   await service.runOnce();
   expect(events).toEqual([]); // nothing failed yet
 
   const gone = put.placements[0]!;
-  await abandonDeal(
-    hosts.find((h) => h.node.peerId.toString() === gone.host)!.signer,
-    gone.dealId!,
-  );
+  await abandonDeal(signerOf(gone.host), gone.dealId!);
   const owner0 = await tokenBalance(f.reader, f.client.account);
   await service.runOnce();
   expect(events.map((e) => e.type)).toEqual(['deals-opened', 'repaired']);
@@ -458,34 +469,7 @@ it("the owner's browser is closed: a mediator under a mandate repairs the failed
 }, 180_000);
 
 it("a mediator's repair whose shard never arrives: the new deal is in the delegation at once, and once it fails a later round repairs that slot", async () => {
-  const file = crypto.getRandomValues(new Uint8Array(18_000));
-  const put = await putFile(await network(), () => file, {
-    k: 1,
-    m: 1,
-    paid: { signer: f.client, duration: 5 },
-  });
-  const mediator = f.signer(devAccount(3));
-  const budget = 10n ** 9n;
-  await setMandate(f.client, mediator.account, {
-    budget,
-    expiry: (await f.blockTimestamp()) + 86_400n,
-  });
-  await approveMarket(f.client, budget);
-  const delegated: DelegatedFile = {
-    id: 'letters',
-    client: f.client.account,
-    set: shardSetOf(put.manifest),
-    placements: put.placements.map(({ shard, host, dealId }) => ({ shard, host, dealId: dealId! })),
-  };
-  const events: MediatorEvent[] = [];
-  const service = new Mediator({
-    network: await network(),
-    signer: mediator,
-    duration: 5,
-    files: () => [delegated],
-    onEvent: (e) => events.push(e),
-  });
-  const signerOf = (peer: string) => hosts.find((h) => h.node.peerId.toString() === peer)!.signer;
+  const { put, delegated, events, service } = await delegatedFile('letters', 18_000, 3);
   const gone = put.placements[0]!;
   await abandonDeal(signerOf(gone.host), gone.dealId!);
 

@@ -1,12 +1,12 @@
 // The cairn command end to end, as a user runs it: real processes (`node src/main.ts ...`), a real
 // relay and four real hosts on loopback, files over WebRTC between the processes.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeShareLink, encodeShareLink } from '@cairn/codec';
-import { cairn, directorySize, start, startRelay, stop, type Daemon } from './procs.ts';
+import { cairn, directorySize, sha, start, startRelay, stop, type Daemon } from './procs.ts';
 
 const MiB = 1024 * 1024;
 
@@ -18,8 +18,6 @@ function daemon(args: string[]): Daemon {
   daemons.push(d);
   return d;
 }
-
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 let relayUrl = '';
 let relayAddr = '';

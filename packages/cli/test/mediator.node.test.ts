@@ -5,7 +5,7 @@
 // fetches; the mediator restarts with its delegations; refusals (no mandate, another key's
 // signature, oversized, malformed) are answered and the mediator keeps running; the owner
 // revokes.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,10 +28,20 @@ import {
   type Delegation,
 } from '@cairn/drive';
 import { createCairnNode, type CairnNode } from '@cairn/peer';
-import { toHex } from 'viem';
 import { devAccount, setup, TOKEN, type Fixture } from '../../contracts/test/helpers.ts';
 import { stopNode } from '../src/network.ts';
-import { cairn, directorySize, start, startRelay, stop, until, type Daemon } from './procs.ts';
+import {
+  cairn,
+  devKey,
+  directorySize,
+  sha,
+  start,
+  startRelay,
+  stop,
+  until,
+  writeKeyFile,
+  type Daemon,
+} from './procs.ts';
 
 const HOSTS = 3;
 const OWNER = 4;
@@ -58,13 +68,7 @@ function daemon(args: string[]): Daemon {
   return d;
 }
 
-async function keyFile(name: string, i: number): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, `${toHex(devAccount(i).getHdKey().privateKey!)}\n`, { mode: 0o600 });
-  return path;
-}
-
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const keyFile = (name: string, i: number) => writeKeyFile(dir, name, devKey(i));
 
 function startMediator(): Daemon {
   return daemon([
@@ -91,6 +95,7 @@ beforeAll(async () => {
   await writeFile(chainFile, JSON.stringify(f.config));
   const relay = await startRelay(daemon, chainFile);
   relayUrl = relay.url;
+  relayAddr = relay.addr;
   const hosts: Daemon[] = [];
   for (let i = 1; i <= HOSTS; i++) {
     hosts.push(
@@ -115,8 +120,6 @@ beforeAll(async () => {
     hostPeers.set((await h.waitFor(/peer id (12D3\w+)/, 90_000))[1]!, i + 1);
     await h.waitFor(/hosting; Ctrl-C to stop/, 90_000);
   }
-  const config = (await (await fetch(`${relayUrl}/cairn.json`)).json()) as { relays: string[] };
-  relayAddr = config.relays.find((a) => a.includes('/127.0.0.1/'))!;
   await until('3 hosts in the directory', async () => (await directorySize(relayUrl)) >= HOSTS);
   ownerKey = await keyFile('owner.key', OWNER);
   mediatorKey = await keyFile('mediator.key', MEDIATOR);

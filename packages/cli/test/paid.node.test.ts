@@ -3,13 +3,12 @@
 // anvil dev account key files (registered with a stake from the faucet), a paid `cairn put`, the
 // hosts proving period after period, claiming, a host restarted over its state, and the failures
 // a user can meet (unpaid put, bad key file, no funds, wrong chain).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DealStatus, getDeal, marketEvents } from '@cairn/contracts';
-import { toHex } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
 import {
   devAccount,
@@ -18,7 +17,18 @@ import {
   setup,
   type Fixture,
 } from '../../contracts/test/helpers.ts';
-import { cairn, directorySize, start, startRelay, stop, until, type Daemon } from './procs.ts';
+import {
+  cairn,
+  devKey,
+  directorySize,
+  sha,
+  start,
+  startRelay,
+  stop,
+  until,
+  writeKeyFile,
+  type Daemon,
+} from './procs.ts';
 
 const HOSTS = 3;
 let f: Fixture;
@@ -34,14 +44,7 @@ function daemon(args: string[]): Daemon {
   return d;
 }
 
-async function keyFile(name: string, key: string, mode = 0o600): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, `${key}\n`, { mode });
-  return path;
-}
-
-const devKey = (i: number): string => toHex(devAccount(i).getHdKey().privateKey!);
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const keyFile = (name: string, key: string, mode?: number) => writeKeyFile(dir, name, key, mode);
 
 function startHost(hostDir: string, key: string): Daemon {
   return daemon([

@@ -1,7 +1,12 @@
 // Real `cairn` processes for the tests (`node src/main.ts ...`): run one to its end, or keep one
 // running (a relay, a host) and wait for lines in its output.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { toHex } from 'viem';
+import { devAccount } from '../../contracts/test/helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 // No CAIRN_RELAY or CAIRN_KEY_FILE from the caller's shell; no stacks.
@@ -133,4 +138,21 @@ export async function startRelay(
 export async function directorySize(relayUrl: string): Promise<number> {
   const health = (await (await fetch(`${relayUrl}/healthz`)).json()) as { directoryHosts: number };
   return health.directoryHosts;
+}
+
+export const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** anvil's dev account `i` private key, 0x hex (what a `--key-file` holds). */
+export const devKey = (i: number): string => toHex(devAccount(i).getHdKey().privateKey!);
+
+/** Writes `key` to `dir/name` (mode 0600 unless told) and returns the path. */
+export async function writeKeyFile(
+  dir: string,
+  name: string,
+  key: string,
+  mode = 0o600,
+): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, `${key}\n`, { mode });
+  return path;
 }

@@ -429,23 +429,21 @@ class DriveState {
   /** A repair gave a file a new record: its link and holders change, its id stays. */
   async #relinked(network: AppNetwork, id: string, link: string): Promise<void> {
     const opened = await openLink(network, link);
-    const fragment = link.slice(link.indexOf('#') + 1);
+    const old = this.index.files.find((f) => f.id === id);
+    if (!old) return; // deleted meanwhile
+    const relinked: DriveFile = {
+      ...old,
+      fragment: link.slice(link.indexOf('#') + 1),
+      shards: shardsOf(opened.placements),
+    };
+    // The new deals' cost and end, read before the one change to the index.
+    const file = { ...relinked, ...(await this.#dealTerms(relinked).catch(() => ({}))) };
     await this.#change((index) => ({
       ...index,
-      files: index.files.map((f) =>
-        f.id === id ? { ...f, fragment, shards: shardsOf(opened.placements) } : f,
-      ),
+      files: index.files.map((f) => (f.id === id ? file : f)),
     }));
-    const file = this.index.files.find((f) => f.id === id);
     // The mediator follows the owner's own repairs only when told: send it the new placements.
-    if (file && this.delegation) void this.#redelegate(file);
-    if (file && session.reader) {
-      const terms = await this.#dealTerms(file).catch(() => ({}));
-      await this.#change((index) => ({
-        ...index,
-        files: index.files.map((f) => (f.id === id ? { ...f, ...terms } : f)),
-      }));
-    }
+    if (this.delegation) void this.#redelegate(file);
   }
 
   /**

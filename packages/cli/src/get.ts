@@ -4,6 +4,7 @@ import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CairnNode } from '@cairn/peer';
 import { formatSize, parseCommand, UsageError } from './args.ts';
+import { chainFromRelay } from './chain.ts';
 import type { Io } from './io.ts';
 import {
   checkRelayInputs,
@@ -92,7 +93,7 @@ export async function get(argv: string[], io: Io): Promise<number> {
     const reported = new Set<string>();
     // With the relay's chain, shards repaired since the link was made are found where they are
     // now; a chain config that does not parse is ignored (the link's hosts are used as they are).
-    const reader = await chainReaderOf(relays.chain?.value);
+    const reader = await chainReaderOf(relays.chain);
     const file = await getFile(network, link, {
       ...(reader ? { reader } : {}),
       signal: watchdog.signal,
@@ -168,12 +169,9 @@ function writeStdout(chunk: Uint8Array, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function chainReaderOf(value: unknown) {
-  if (value == null) return undefined;
-  const { createChainReader, parseChainConfig } = await import('@cairn/contracts');
-  try {
-    return createChainReader(parseChainConfig(value));
-  } catch {
-    return undefined;
-  }
+async function chainReaderOf(chain: { value: unknown; source: string } | undefined) {
+  const choice = await chainFromRelay(chain?.value, chain?.source ?? '').catch(() => undefined);
+  if (choice === undefined) return undefined;
+  const { createChainReader } = await import('@cairn/contracts');
+  return createChainReader(choice.config);
 }

@@ -21,6 +21,8 @@ export async function findRepairedShards(
   client: Address,
   file: { manifest: Pick<Manifest, 'roots'>; placements: readonly Placement[] },
   exclude: Iterable<string> = [],
+  /** Whether each shard's recorded deal is active, where the caller has read it already. */
+  known: ReadonlyMap<number, boolean> = new Map(),
 ): Promise<Placement[]> {
   const skip = new Set([
     ...file.placements.flatMap((p) => (p.dealId === undefined ? [] : [p.dealId.toString()])),
@@ -32,10 +34,10 @@ export async function findRepairedShards(
     shardsOf.set(key, [...(shardsOf.get(key) ?? []), i]);
   });
   // A found deal replaces a shard whose recorded deal is no longer live.
-  const live = new Map<number, boolean>();
+  const live = new Map(known);
   const replaceable = async (shard: number): Promise<boolean> => {
-    const known = live.get(shard);
-    if (known !== undefined) return !known;
+    const cached = live.get(shard);
+    if (cached !== undefined) return !cached;
     const dealId = file.placements.find((p) => p.shard === shard)?.dealId;
     const alive =
       dealId !== undefined && (await getDeal(reader, dealId)).status === DealStatus.Active;
@@ -80,7 +82,8 @@ export async function followRepairs(
   if (paid.length === 0) return [...file.placements];
   const deals = await Promise.all(paid.map((p) => getDeal(reader, p.dealId!)));
   if (deals.every((d) => d.status === DealStatus.Active)) return [...file.placements];
-  const found = await findRepairedShards(reader, deals[0]!.client, file);
+  const active = new Map(paid.map((p, i) => [p.shard, deals[i]!.status === DealStatus.Active]));
+  const found = await findRepairedShards(reader, deals[0]!.client, file, [], active);
   const taken = new Set(found.map((p) => p.shard));
   return [...file.placements.filter((p) => !taken.has(p.shard)), ...found].sort(
     (a, b) => a.shard - b.shard,
